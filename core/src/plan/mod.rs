@@ -1,0 +1,141 @@
+//! A plan is data: the steps that would bring what was applied to what the stack asks,
+//! each with its reasons. [`diff`] builds it without I/O; [`render`] writes it as text
+//! or JSON. Reasons explain; [`crate::apply`] decides on actions alone.
+
+use serde::{Deserialize, Serialize};
+
+use crate::address::Address;
+use crate::image::BuildPlan;
+use crate::resource::ResourceConfig;
+
+pub mod diff;
+pub mod render;
+
+pub use diff::{destroy, diff, PlanError};
+
+/// What a step does to its resource. The one place that maps an action to its symbol
+/// is [`Action::symbol`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    NoOp,
+    Create,
+    /// Changed in place (resources, restart policy).
+    Update,
+    /// Deleted then created again.
+    Replace,
+    Delete,
+}
+
+impl Action {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Action::NoOp => " ",
+            Action::Create => "+",
+            Action::Update => "~",
+            Action::Replace => "-/+",
+            Action::Delete => "-",
+        }
+    }
+    pub fn verb(self) -> &'static str {
+        match self {
+            Action::NoOp => "no change",
+            Action::Create => "create",
+            Action::Update => "update in place",
+            Action::Replace => "replace",
+            Action::Delete => "delete",
+        }
+    }
+}
+
+/// Why a step is in the plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum Reason {
+    /// Not in the state: it will be created.
+    New,
+    /// In the state but no longer in the stack.
+    NotInStack,
+    /// A field changed; `replaces` says whether that forces a replacement.
+    Field {
+        field: String,
+        before: String,
+        after: String,
+        replaces: bool,
+    },
+    /// What the backend shows differs from what was recorded (`exited (137) outside quai`,
+    /// `removed outside quai`).
+    Drift { observed: String },
+    /// The backend has it, the state does not (left by an interrupted apply).
+    Orphan { id: String },
+    /// A resource it depends on is replaced (`network.back`).
+    Dependency { address: Address },
+    /// Asked by `destroy`.
+    Destroy,
+    /// A volume that a destroy keeps (ask `--volumes` to delete it).
+    Kept,
+}
+
+/// One step of the plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub address: Address,
+    pub action: Action,
+    pub reasons: Vec<Reason>,
+    /// As recorded in the state (none when new).
+    pub before: Option<ResourceConfig>,
+    /// As the stack asks (none when deleted).
+    pub after: Option<ResourceConfig>,
+    /// The backend id of what exists now (container id), to act on it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub id: String,
+    /// Addresses that must be done before this step.
+    pub depends_on: Vec<Address>,
+    /// For images that are built: each step with its predicted cache hit or miss.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build: Option<BuildPlan>,
+}
+
+/// Counts of actions, as the summary line shows them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub create: usize,
+    pub update: usize,
+    pub replace: usize,
+    pub delete: usize,
+}
+
+/// Everything a plan says.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// Version of the plan format (plan files are refused by a quai that reads another).
+    pub format: u32,
+    pub stack: String,
+    /// The state serial this plan was made against: applying it to another is refused.
+    pub serial: u64,
+    /// Every address, no-ops included, in the order of the graph (dependencies first).
+    pub changes: Vec<Change>,
+}
+
+impl Plan {
+    pub const FORMAT: u32 = 1;
+
+    /// Whether applying would change anything.
+    pub fn has_changes(&self) -> bool {
+        self.changes.iter().any(|c| c.action != Action::NoOp)
+    }
+
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for c in &self.changes {
+            match c.action {
+                Action::NoOp => {}
+                Action::Create => s.create += 1,
+                Action::Update => s.update += 1,
+                Action::Replace => s.replace += 1,
+                Action::Delete => s.delete += 1,
+            }
+        }
+        s
+    }
+}

@@ -1,0 +1,1 @@
+//! A state store in memory (tests, the playground).

@@ -1,0 +1,1 @@
+//! quai's integration tests, in one binary.
