@@ -11,7 +11,7 @@ use crate::image::Reference;
 use crate::stack::document::{Field, Located, Source, Table};
 use crate::stack::parse::{near, Names};
 use crate::stack::schema;
-use crate::stack::units::{self, UnitError};
+use crate::stack::units;
 use crate::stack::{
     ContainerSpec, DependsOn, Healthcheck, ImageRef, Mount, MountSource, PortMapping, Protocol,
     Resources, RestartPolicy, StackError,
@@ -504,9 +504,15 @@ fn mount(src: &Source, v: &Located<&str>, names: &Names) -> Result<Mount, StackE
         return Err(fail(format!("`{text}` has no source before `:`")));
     }
     if !target.starts_with('/') {
-        return Err(fail(format!(
-            "`{text}`: the path in the container `{target}` must be absolute (start with /)"
-        )));
+        let mut fixed: Vec<String> = parts.iter().map(|p| p.to_string()).collect();
+        fixed[1] = format!("/{target}");
+        return Err(src.error(
+            v.span.clone(),
+            format!(
+                "`{text}`: the path in the container `{target}` must be absolute (start with /)"
+            ),
+            Some(format!("did you mean \"{}\"?", fixed.join(":"))),
+        ));
     }
     let source = if source.starts_with('.') || source.starts_with('/') {
         MountSource::Bind(source.to_string())
@@ -649,13 +655,11 @@ fn resources(src: &Source, f: &Field) -> Result<Resources, StackError> {
             (Some(n), _) => (u64::try_from(n).ok(), true),
             (_, Some(s)) => {
                 let bytes = units::parse_size(s).map_err(|e| {
-                    let msg = match e {
-                        UnitError::SizeUnit { .. } | UnitError::Size { .. } => {
-                            format!("{e}: `memory` in {} must be a size", t.name)
-                        }
-                        _ => format!("{e} (`memory` in {})", t.name),
-                    };
-                    src.error(m.span(), msg, Some(units::SIZE_HELP.to_string()))
+                    src.error(
+                        m.span(),
+                        format!("{e} (`memory` in {})", t.name),
+                        Some(units::SIZE_HELP.to_string()),
+                    )
                 })?;
                 (Some(bytes), s.trim().bytes().all(|b| b.is_ascii_digit()))
             }

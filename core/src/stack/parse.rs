@@ -262,12 +262,30 @@ fn syntax_error(src: &Source, e: &toml_edit::TomlError) -> StackError {
     let mut lines = e.message().lines().map(str::trim).filter(|l| !l.is_empty());
     let first = lines.next().unwrap_or("syntax error");
     let rest: Vec<&str> = lines.collect();
-    let help = if rest.is_empty() {
-        "see the TOML syntax: key = \"value\", [table], arrays in [ ]".to_string()
-    } else {
+    let help = if first.contains("duplicate key") {
+        "a key is written once per table: remove one of them".to_string()
+    } else if first.contains("string") {
+        "close a string with the quote that opens it, on the same line, e.g. image = \"busybox\""
+            .to_string()
+    } else if !rest.is_empty() {
         rest.join("; ")
+    } else if first.contains('=') {
+        "write key = value, e.g. image = \"busybox\"".to_string()
+    } else {
+        "see the TOML syntax: key = \"value\", [table] headers, arrays in [ ]".to_string()
     };
-    src.error(e.span(), format!("TOML syntax: {first}"), Some(help))
+    // A one-character spot at the start of a key underlines the whole key.
+    let span = e.span().map(|r| {
+        if r.end <= r.start + 1 {
+            let word = src.text[r.start..]
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+                .map_or(src.text.len(), |i| r.start + i);
+            r.start..word.max(r.end)
+        } else {
+            r
+        }
+    });
+    src.error(span, format!("TOML syntax: {first}"), Some(help))
 }
 
 const IMAGE_FORMS: &str = "an image is pulled (from = \"busybox:1.36\") or built \
@@ -401,7 +419,11 @@ fn read_network(
             ),
             _ => "write ADDRESS/PREFIX in a private range, e.g. subnet = \"10.89.1.0/24\"".into(),
         };
-        src.error(f.span(), format!("{} in {}", e, t.name), Some(help))
+        src.error(
+            f.span(),
+            format!("{e} (`subnet` in {})", t.name),
+            Some(help),
+        )
     })?;
     if let Some((other, o, o_span)) = seen.iter().find(|(_, o, _)| o.overlaps(&subnet)) {
         let line = o_span
@@ -431,7 +453,7 @@ fn free_neighbour(
     seen: &[(String, Subnet, Option<Range<usize>>)],
 ) -> Option<Subnet> {
     let size = 1u64 << (32 - u32::from(subnet.prefix));
-    (1..=64u64).find_map(|i| {
+    (1..=1u64 << 16).find_map(|i| {
         let base = u64::from(subnet.base()) + i * size;
         let candidate = Subnet {
             addr: u32::try_from(base).ok()?.to_be_bytes(),

@@ -66,9 +66,14 @@ fn cycles(src: &Source, spans: &[(String, ContainerSpans)]) -> Result<(), StackE
             graph.add_edge(Address::container(name, 0), Address::container(target, 0));
         }
     }
-    let Some(cycle) = graph.find_cycle() else {
+    let Some(mut cycle) = graph.find_cycle() else {
         return Ok(());
     };
+    // Start the cycle at the container written first in the file.
+    let position = |a: &Address| spans.iter().position(|(n, _)| *n == a.name);
+    if let Some(first) = (0..cycle.0.len()).min_by_key(|i| position(&cycle.0[*i])) {
+        cycle.0.rotate_left(first);
+    }
     let first = &cycle.0[0];
     let next = cycle.0.get(1).unwrap_or(first);
     let span = spans
