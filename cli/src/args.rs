@@ -215,6 +215,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+    use std::path::Path;
 
     #[test]
     fn the_grammar_is_consistent() {
@@ -237,7 +238,7 @@ mod tests {
     fn dash_f_is_the_stack_file_except_where_docker_gives_it_another_meaning() {
         let cli = Cli::try_parse_from(["quai", "plan", "-f", "x.toml"]).unwrap();
         assert!(
-            matches!(cli.command, Command::Plan { stack, .. } if stack.file == PathBuf::from("x.toml"))
+            matches!(cli.command, Command::Plan { stack, .. } if stack.file == Path::new("x.toml"))
         );
         let cli = Cli::try_parse_from([
             "quai",
@@ -251,7 +252,7 @@ mod tests {
         .unwrap();
         assert!(
             matches!(cli.command, Command::Inspect { stack, format: Some(f), .. }
-            if stack.file == PathBuf::from("y.toml") && f == "{{ .Id }}")
+            if stack.file == Path::new("y.toml") && f == "{{ .Id }}")
         );
         let cli = Cli::try_parse_from(["quai", "logs", "-f", "container.web"]).unwrap();
         assert!(matches!(cli.command, Command::Logs { follow: true, .. }));

@@ -21,7 +21,7 @@ pub enum LoadError {
     },
     /// Rendered by core: file:line:col, the line, a caret, what is accepted.
     #[error("{0}")]
-    Stack(#[from] StackError),
+    Stack(Box<StackError>),
     #[error("image `{image}`: cannot read build context {path}: {source}")]
     Context {
         image: String,
@@ -60,7 +60,7 @@ impl Loaded {
         })?;
         let folder = stack_folder(path);
         let folder_name = folder_name(&folder);
-        let stack = stack::parse(&text, &shown, &folder_name)?;
+        let stack = stack::parse(&text, &shown, &folder_name).map_err(Box::new)?;
         let mut contexts = BTreeMap::new();
         for (name, spec) in &stack.images {
             if let ImageSpec::Build { context, .. } = spec {
