@@ -60,7 +60,8 @@ impl Loaded {
         })?;
         let folder = stack_folder(path);
         let folder_name = folder_name(&folder);
-        let stack = stack::parse(&text, &shown, &folder_name).map_err(Box::new)?;
+        let stack =
+            stack::parse(&text, &shown, &folder_name).map_err(|e| LoadError::Stack(Box::new(e)))?;
         let mut contexts = BTreeMap::new();
         for (name, spec) in &stack.images {
             if let ImageSpec::Build { context, .. } = spec {
