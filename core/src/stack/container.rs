@@ -9,12 +9,14 @@ use std::ops::Range;
 
 use crate::image::Reference;
 use crate::stack::document::{Field, Located, Source, Table};
+use crate::stack::mapping::{mount, port, proto};
 use crate::stack::parse::{near, Names};
+use crate::stack::process::{check_words, command, env};
 use crate::stack::schema;
 use crate::stack::units;
 use crate::stack::{
-    ContainerSpec, DependsOn, Healthcheck, ImageRef, Mount, MountSource, PortMapping, Protocol,
-    Resources, RestartPolicy, StackError,
+    ContainerSpec, DependsOn, Healthcheck, ImageRef, PortMapping, Resources, RestartPolicy,
+    StackError,
 };
 
 /// Where the parts of a container that later rules look at are written.
@@ -210,7 +212,7 @@ pub(crate) fn read(
 }
 
 /// The error for a name that the file does not declare.
-fn unknown_name(
+pub(crate) fn unknown_name(
     src: &Source,
     name: &Located<impl AsRef<str>>,
     kind: &str,
@@ -261,293 +263,6 @@ fn read_image(src: &Source, f: &Field, names: &Names) -> Result<ImageRef, StackE
             };
             Err(src.error(f.span(), format!("`{text}` is not an image of this stack nor an image reference: {}", e.why), Some(help)))
         }
-    }
-}
-
-/// Splits a command written as one string into words, as a shell would without
-/// running one: spaces separate, quotes group, `\` escapes.
-pub(crate) fn split_words(s: &str) -> Result<Vec<String>, &'static str> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut in_word = false;
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            c if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut word));
-                    in_word = false;
-                }
-            }
-            '\'' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(c) => word.push(c),
-                        None => return Err("a ' quote is not closed"),
-                    }
-                }
-            }
-            '"' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\\') => match chars.next() {
-                            Some(c @ ('"' | '\\' | '$' | '`')) => word.push(c),
-                            Some(c) => {
-                                word.push('\\');
-                                word.push(c);
-                            }
-                            None => return Err("a \" quote is not closed"),
-                        },
-                        Some(c) => word.push(c),
-                        None => return Err("a \" quote is not closed"),
-                    }
-                }
-            }
-            '\\' => {
-                in_word = true;
-                match chars.next() {
-                    Some(c) => word.push(c),
-                    None => return Err("the command ends with a lone \\"),
-                }
-            }
-            c => {
-                in_word = true;
-                word.push(c);
-            }
-        }
-    }
-    if in_word {
-        words.push(word);
-    }
-    Ok(words)
-}
-
-/// `command` and `entrypoint`: an array of strings, or one string split into words.
-fn command(src: &Source, f: &Field) -> Result<Vec<String>, StackError> {
-    let words = match f.item.as_str() {
-        Some(s) => split_words(s).map_err(|why| {
-            f.invalid(
-                src,
-                format!("`{}` cannot be split into words: {why}", f.key),
-            )
-        })?,
-        None => {
-            if f.item.as_array().is_none() {
-                return Err(f.wrong_type(src, "an array of strings or a string"));
-            }
-            f.strings(src)?
-                .into_iter()
-                .map(|s| s.value.to_string())
-                .collect()
-        }
-    };
-    check_words(src, f, &words)?;
-    Ok(words)
-}
-
-fn check_words(src: &Source, f: &Field, words: &[String]) -> Result<(), StackError> {
-    match words.first() {
-        None => Err(src.error(
-            f.span(),
-            format!("`{}` in {} is empty", f.key, f.table),
-            Some(format!(
-                "give the program and its arguments, e.g. {}; or remove `{}` to keep the image's",
-                f.example, f.key
-            )),
-        )),
-        Some(p) if p.trim().is_empty() => Err(f.invalid(
-            src,
-            format!(
-                "the program of `{}` in {} is an empty string",
-                f.key, f.table
-            ),
-        )),
-        Some(_) => Ok(()),
-    }
-}
-
-fn env(src: &Source, f: &Field) -> Result<BTreeMap<String, String>, StackError> {
-    let mut out = BTreeMap::new();
-    if let Some(table) = f.item.as_table_like() {
-        for (k, item) in table.iter() {
-            let span = item
-                .span()
-                .or_else(|| table.get_key_value(k).and_then(|(key, _)| key.span()));
-            let value = match item.as_value() {
-                Some(toml_edit::Value::String(s)) => s.value().clone(),
-                Some(toml_edit::Value::Integer(i)) => i.value().to_string(),
-                Some(toml_edit::Value::Float(x)) => x.value().to_string(),
-                Some(toml_edit::Value::Boolean(b)) => b.value().to_string(),
-                _ => {
-                    return Err(src.error(
-                        span,
-                        format!(
-                            "the value of `{k}` in `env` of {} must be a string",
-                            f.table
-                        ),
-                        Some(format!("e.g. {k} = \"value\"")),
-                    ))
-                }
-            };
-            check_env_name(src, k, span)?;
-            out.insert(k.to_string(), value);
-        }
-        return Ok(out);
-    }
-    if f.item.as_array().is_none() {
-        return Err(f.wrong_type(src, "a table or an array of \"KEY=value\" strings"));
-    }
-    for line in f.strings(src)? {
-        let Some((k, v)) = line.value.split_once('=') else {
-            return Err(src.error(
-                line.span.clone(),
-                format!("`{}` in `env` of {} has no `=`", line.value, f.table),
-                Some(format!("write KEY=value, e.g. \"{}=value\"", line.value)),
-            ));
-        };
-        check_env_name(src, k, line.span.clone())?;
-        if out.insert(k.to_string(), v.to_string()).is_some() {
-            return Err(src.error(
-                line.span.clone(),
-                format!("`{k}` is set twice in `env` of {}", f.table),
-                None,
-            ));
-        }
-    }
-    Ok(out)
-}
-
-fn check_env_name(src: &Source, k: &str, span: Option<Range<usize>>) -> Result<(), StackError> {
-    if k.is_empty() || k.contains(|c: char| c.is_whitespace() || c == '=' || c == '\0') {
-        return Err(src.error(
-            span,
-            format!("`{k}` is not an environment variable name"),
-            Some("names have no spaces and no `=`, e.g. MODE".into()),
-        ));
-    }
-    Ok(())
-}
-
-const PORT_FORMS: &str =
-    "write \"HOST:CONTAINER\", optionally with /tcp or /udp, e.g. \"8080:80\" or \"5353:53/udp\"";
-
-fn proto(p: Protocol) -> &'static str {
-    match p {
-        Protocol::Tcp => "tcp",
-        Protocol::Udp => "udp",
-    }
-}
-
-fn port(src: &Source, p: &Located<&str>) -> Result<PortMapping, StackError> {
-    let fail = |message: String| src.error(p.span.clone(), message, Some(PORT_FORMS.to_string()));
-    let text = p.value;
-    let (pair, protocol) = match text.rsplit_once('/') {
-        Some((pair, "tcp")) => (pair, Protocol::Tcp),
-        Some((pair, "udp")) => (pair, Protocol::Udp),
-        Some((_, other)) => {
-            return Err(fail(format!(
-                "`{text}`: unknown protocol `{other}`, expected tcp or udp"
-            )))
-        }
-        None => (text, Protocol::Tcp),
-    };
-    let parts: Vec<&str> = pair.split(':').collect();
-    let (host, container) = match parts.as_slice() {
-        [host, container] => (*host, *container),
-        [_] => return Err(fail(format!("`{text}` gives one port; quai needs the host port and the container port"))),
-        [_, _, _] => return Err(fail(format!("`{text}` names a host address; quai publishes on every address, give HOST:CONTAINER only"))),
-        _ => return Err(fail(format!("`{text}` is not a port mapping"))),
-    };
-    let number = |s: &str, which: &str| -> Result<u16, StackError> {
-        if s.contains('-') {
-            return Err(fail(format!(
-                "`{text}`: port ranges are not supported, publish each port"
-            )));
-        }
-        match s.parse::<u16>() {
-            Ok(n) if n > 0 => Ok(n),
-            _ => Err(fail(format!(
-                "`{text}`: the {which} port `{s}` is not a number from 1 to 65535"
-            ))),
-        }
-    };
-    Ok(PortMapping {
-        host: number(host, "host")?,
-        container: number(container, "container")?,
-        protocol,
-    })
-}
-
-const MOUNT_FORMS: &str = "write VOLUME:/path or ./folder:/path, with :ro for read-only, e.g. \"data:/www\" or \"./static:/static:ro\"";
-
-fn mount(src: &Source, v: &Located<&str>, names: &Names) -> Result<Mount, StackError> {
-    let fail = |message: String| src.error(v.span.clone(), message, Some(MOUNT_FORMS.to_string()));
-    let text = v.value;
-    let parts: Vec<&str> = text.split(':').collect();
-    let (source, target, read_only) = match parts.as_slice() {
-        [s, t] => (*s, *t, false),
-        [s, t, "ro"] => (*s, *t, true),
-        [s, t, "rw"] => (*s, *t, false),
-        [_, _, mode] => {
-            return Err(fail(format!(
-                "`{text}`: unknown mode `{mode}`, expected ro or rw"
-            )))
-        }
-        [_] => return Err(fail(format!("`{text}` says where to mount but not what"))),
-        _ => return Err(fail(format!("`{text}` has too many `:`"))),
-    };
-    if source.is_empty() {
-        return Err(fail(format!("`{text}` has no source before `:`")));
-    }
-    if !target.starts_with('/') {
-        let mut fixed: Vec<String> = parts.iter().map(|p| p.to_string()).collect();
-        fixed[1] = format!("/{target}");
-        return Err(src.error(
-            v.span.clone(),
-            format!(
-                "`{text}`: the path in the container `{target}` must be absolute (start with /)"
-            ),
-            Some(format!("did you mean \"{}\"?", fixed.join(":"))),
-        ));
-    }
-    let source = if source.starts_with('.') || source.starts_with('/') {
-        MountSource::Bind(source.to_string())
-    } else if source.starts_with('~') {
-        return Err(fail(format!("`{text}`: `~` is not expanded; write the folder relative to the stack file (./…) or absolute")));
-    } else if names.volumes.iter().any(|k| k == source) {
-        MountSource::Volume(source.to_string())
-    } else {
-        let e = unknown_name(
-            src,
-            &Located {
-                value: source,
-                span: v.span.clone(),
-            },
-            "volume",
-            &names.volumes,
-        );
-        let help = format!(
-            "{}; a host folder starts with ./ or /, e.g. \"./{source}:{target}\"",
-            e.help.unwrap_or_default()
-        );
-        return Err(src.error(v.span.clone(), e.message, Some(help)));
-    };
-    Ok(Mount {
-        source,
-        target: normal_target(target),
-        read_only,
-    })
-}
-
-/// `/` stays `/`; `/www/` is `/www`.
-fn normal_target(target: &str) -> String {
-    match target.trim_end_matches('/') {
-        "" => "/".to_string(),
-        t => t.to_string(),
     }
 }
 
@@ -797,27 +512,6 @@ fn is_hostname(h: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn commands_are_split_like_a_shell_would() {
-        assert_eq!(
-            split_words("httpd -f -p 80").unwrap(),
-            ["httpd", "-f", "-p", "80"]
-        );
-        assert_eq!(
-            split_words("sh -c 'echo hi; ls'").unwrap(),
-            ["sh", "-c", "echo hi; ls"]
-        );
-        assert_eq!(
-            split_words(r#"echo "a \"b\"" c\ d"#).unwrap(),
-            ["echo", "a \"b\"", "c d"]
-        );
-        assert_eq!(split_words("  a   b  ").unwrap(), ["a", "b"]);
-        assert_eq!(split_words("x ''").unwrap(), ["x", ""]);
-        assert!(split_words("echo 'oops").is_err());
-        assert!(split_words("echo \"oops").is_err());
-        assert!(split_words("").unwrap().is_empty());
-    }
 
     #[test]
     fn host_names_follow_the_rules_of_dns() {

@@ -12,8 +12,10 @@ mod container;
 pub mod dockerfile;
 mod document;
 pub mod error;
+mod mapping;
 pub mod model;
 pub mod parse;
+mod process;
 mod schema;
 pub mod subnet;
 #[cfg(test)]

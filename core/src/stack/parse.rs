@@ -10,11 +10,14 @@ use std::ops::Range;
 
 use toml_edit::{ImDocument, Item};
 
+use crate::image::build::BuildError;
 use crate::image::Reference;
 use crate::stack::container::{self, ContainerSpans};
-use crate::stack::document::{Source, Table};
+use crate::stack::document::{Located, Source, Table};
 use crate::stack::schema::{self, closest};
-use crate::stack::{BuildSource, ImageSpec, NetworkSpec, Stack, StackError, Subnet, VolumeSpec};
+use crate::stack::{
+    BuildSource, Dockerfile, ImageSpec, NetworkSpec, Stack, StackError, Subnet, VolumeSpec,
+};
 
 /// Parses and validates a stack file. `file` is its name as shown in errors;
 /// `folder_name` gives the stack its default name.
@@ -385,6 +388,7 @@ fn read_image(src: &Source, t: &Table) -> Result<ImageSpec, StackError> {
                     ));
                 }
             }
+            check_steps(src, &t.name, &list)?;
             BuildSource::Steps(list.iter().map(|s| s.value.to_string()).collect())
         }
         (None, None) => BuildSource::Dockerfile("Dockerfile".into()),
@@ -393,6 +397,62 @@ fn read_image(src: &Source, t: &Table) -> Result<ImageSpec, StackError> {
         context: dir.to_string(),
         source,
     })
+}
+
+/// Reads the steps as the Dockerfile they make, and puts an error on its step.
+fn check_steps(src: &Source, image: &str, steps: &[Located<&str>]) -> Result<(), StackError> {
+    let text: Vec<&str> = steps.iter().map(|s| s.value).collect();
+    let Err(e) = Dockerfile::parse(&text.join("\n"), "steps") else {
+        return Ok(());
+    };
+    let BuildError::Dockerfile { line, message, .. } = &e else {
+        return Err(src.error(
+            steps[0].span.clone(),
+            format!("the steps of {image}: {e}"),
+            None,
+        ));
+    };
+    // Step i starts on the line after all the lines of the steps before it.
+    let mut first_line = 1;
+    let mut at = steps.len() - 1;
+    for (i, step) in steps.iter().enumerate() {
+        let lines = step.value.split('\n').count();
+        if *line < first_line + lines {
+            at = i;
+            break;
+        }
+        first_line += lines;
+    }
+    const KEYWORDS: [&str; 13] = [
+        "FROM",
+        "RUN",
+        "COPY",
+        "ADD",
+        "ENV",
+        "ARG",
+        "WORKDIR",
+        "USER",
+        "CMD",
+        "ENTRYPOINT",
+        "EXPOSE",
+        "LABEL",
+        "VOLUME",
+    ];
+    let word = steps[at]
+        .value
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_ascii_uppercase();
+    let help = match closest(&word, KEYWORDS) {
+        Some(k) if k != word => format!("did you mean `{k}`?"),
+        _ => "the steps are read as the lines of a Dockerfile, one instruction each".to_string(),
+    };
+    Err(src.error(
+        steps[at].span.clone(),
+        format!("step {} of {image}: {message}", at + 1),
+        Some(help),
+    ))
 }
 
 fn read_network(
