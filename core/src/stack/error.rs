@@ -164,6 +164,22 @@ mod tests {
     }
 
     #[test]
+    fn an_error_without_a_spot_names_the_file() {
+        let e = StackError::new("stack.toml", "", None, "bad name", Some("add one".into()));
+        assert_eq!(
+            e.rendered(),
+            "error: bad name\n --> stack.toml\n  = help: add one\n"
+        );
+    }
+
+    #[test]
+    fn tabs_are_drawn_as_spaces_so_carets_line_up() {
+        let text = "\tport = 1\n";
+        let e = StackError::new("s.toml", text, Some(1..5), "bad", None);
+        assert!(e.to_string().contains("1 |     port = 1\n  |     ^^^^\n"));
+    }
+
+    #[test]
     fn a_span_over_several_lines_is_underlined_to_the_end_of_its_first() {
         let text = "ports = [\n  1,\n]\n";
         let e = StackError::new("s.toml", text, Some(8..text.len() - 1), "bad", None);

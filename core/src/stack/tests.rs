@@ -62,6 +62,16 @@ fn the_design_example_needs_its_db_container() {
 }
 
 #[test]
+fn the_design_example_with_its_db_still_refuses_two_replicas_on_one_host_port() {
+    let text = DESIGN_EXAMPLE.to_string() + "\n[containers.db]\nimage = \"base\"\n";
+    let e = parse(&text, "stack.toml", "demo").unwrap_err();
+    assert_eq!(
+        e.message,
+        "[containers.web] has 2 replicas, and they cannot all publish host port 8080/tcp"
+    );
+}
+
+#[test]
 fn the_design_example_parses_into_the_model() {
     // The example publishes 8080 with two replicas; with its `db` declared and one
     // replica it is a whole stack.
