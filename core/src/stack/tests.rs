@@ -247,3 +247,24 @@ fn a_folder_name_that_is_not_a_name_asks_for_one() {
     assert_eq!(e.span, None);
     assert!(e.help.unwrap().contains("name = \"my-blog\""));
 }
+
+#[test]
+fn any_cut_or_deleted_character_gives_a_stack_or_an_error_inside_the_file() {
+    let text = DESIGN_EXAMPLE.replace("replicas = 2", "replicas = 1")
+        + "\n[containers.db]\nimage = \"base\"\n\tdepends_on = { web = \"héalthy\" }\n";
+    let mut variants: Vec<String> = Vec::new();
+    for (i, c) in text.char_indices() {
+        variants.push(text[..i].to_string());
+        variants.push(format!("{}{}", &text[..i], &text[i + c.len_utf8()..]));
+    }
+    for v in &variants {
+        if let Err(e) = parse(v, "stack.toml", "demo") {
+            let rendered = e.to_string();
+            assert!(rendered.starts_with("error: "), "{rendered}");
+            if let Some(span) = e.span {
+                assert!(span.start <= v.len() && span.end <= v.len(), "{rendered}");
+                assert!(span.line >= 1 && span.col >= 1);
+            }
+        }
+    }
+}
