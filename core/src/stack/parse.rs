@@ -2,7 +2,7 @@
 //!
 //! Three passes, each stopping at the first error: the sections and the names they
 //! declare; then every table in file order (keys, types, values, references to
-//! names); then the rules across tables ([`super::validate`]: cycles, ports, health).
+//! names); then the rules across tables (`validate`: cycles, ports, health).
 //! Does no I/O.
 
 use std::collections::BTreeMap;
