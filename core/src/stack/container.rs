@@ -246,6 +246,18 @@ fn read_image(src: &Source, f: &Field, names: &Names) -> Result<ImageRef, StackE
         .images
         .iter()
         .find(|k| strsim::damerau_levenshtein(k, text) <= 1 || k.eq_ignore_ascii_case(text));
+    // `web:1` or `web@sha256:…` while the stack builds `web`: the tag would make it a
+    // Docker Hub image, which is surely not what is meant.
+    let bare = text.split(['@', ':']).next().unwrap_or(text);
+    if !text.contains('/') && bare != text && names.images.iter().any(|k| k == bare) {
+        return Err(src.error(
+            f.span(),
+            format!("`{text}` names the Docker Hub image `{bare}`, but this stack builds an image `{bare}`"),
+            Some(format!(
+                "write image = \"{bare}\" to run the image this stack builds; to pull from Docker Hub, write \"docker.io/library/{text}\""
+            )),
+        ));
+    }
     match text.parse::<Reference>() {
         Ok(r) => match near_key {
             Some(k) if !text.contains(['/', ':', '@']) => Err(src.error(
