@@ -83,7 +83,7 @@ pub fn diff(desired: &Desired, state: &State, observed: &Observed) -> Result<Pla
         // A container of this address the state does not know (an interrupted apply
         // made it): it is the one to replace when the recorded one is gone or absent.
         if let Some(id) = orphan {
-            let recorded_gone = recorded.map_or(true, |r| !observed.containers.contains_key(&r.id));
+            let recorded_gone = !recorded.is_some_and(|r| observed.containers.contains_key(&r.id));
             if recorded_gone {
                 folded.insert(id);
                 change.id = id.to_string();
