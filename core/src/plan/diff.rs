@@ -178,22 +178,28 @@ impl Changes {
     /// order, then the graph's steps dependencies first, each with what it depends on.
     fn ordered(self, graph: &Graph, extra: Vec<Change>) -> Result<Vec<Change>, Cycle> {
         let order = graph.order()?;
+        // Each change is moved once into `out` (they are large): the free ones at once,
+        // the graph's ones (few, in a plan of a mostly unchanged stack) through a map.
         let mut out = extra;
         out.reserve(self.list.len());
-        let mut slots: Vec<Option<Change>> = Vec::with_capacity(self.list.len());
-        let mut free = Vec::new();
+        let start = out.len();
+        let mut in_graph: HashMap<Address, Change> = HashMap::new();
         for c in self.list {
             if graph.contains(&c.address) {
-                slots.push(Some(c));
+                in_graph.insert(c.address.clone(), c);
             } else {
-                free.push(c);
-                slots.push(None);
+                out.push(c);
             }
         }
-        free.sort_by(|a, b| a.address.cmp(&b.address));
-        out.extend(free);
+        // Already in address order but for the state-only and orphan runs at the end.
+        if !out[start..]
+            .windows(2)
+            .all(|w| w[0].address <= w[1].address)
+        {
+            out[start..].sort_unstable_by(|a, b| a.address.cmp(&b.address));
+        }
         for address in order {
-            if let Some(mut c) = self.at.get(&address).and_then(|&i| slots[i].take()) {
+            if let Some(mut c) = in_graph.remove(&address) {
                 c.depends_on = graph.dependencies(&address).cloned().collect();
                 out.push(c);
             }
