@@ -42,6 +42,7 @@ pub fn diff(desired: &Desired, state: &State, observed: &Observed) -> Result<Pla
     }
     let configs = resolve(desired, observed)?;
     let orphans = orphans(state, observed);
+    let seen = seen(observed);
     let mut changes = Changes::with_capacity(configs.len() + orphans.len());
     let mut folded: BTreeSet<&str> = BTreeSet::new();
     // Networks made anew (by backend name): their containers must follow. Known once
@@ -71,13 +72,11 @@ pub fn diff(desired: &Desired, state: &State, observed: &Observed) -> Result<Pla
                         .collect()
                 });
                 let orphan = orphans.get(&address).and_then(|ids| ids.first()).copied();
-                let mut change =
-                    container_change(address, container, recorded, observed, recreated);
+                let mut change = container_change(address, container, recorded, &seen, recreated);
                 // A container of this address the state does not know (an interrupted
                 // apply made it): it is the one to replace when the recorded one is gone.
                 if let Some(id) = orphan {
-                    let recorded_gone =
-                        !recorded.is_some_and(|r| observed.containers.contains_key(&r.id));
+                    let recorded_gone = !recorded.is_some_and(|r| seen.contains_key(r.id.as_str()));
                     if recorded_gone {
                         folded.insert(id);
                         change.id = id.to_string();
@@ -410,7 +409,7 @@ fn container_change(
     address: Address,
     container: ContainerResource,
     recorded: Option<&Recorded>,
-    observed: &Observed,
+    seen: &Seen<'_>,
     recreated: &BTreeMap<String, Address>,
 ) -> Change {
     let Some(recorded) = recorded else {
@@ -430,7 +429,7 @@ fn container_change(
         ResourceConfig::Container(b) => Some(b),
         _ => None,
     };
-    if let Some(d) = drift(recorded, before, observed) {
+    if let Some(d) = drift(recorded, before, seen) {
         c.reasons.push(Reason::Drift { observed: d });
     }
     match before {
@@ -481,7 +480,7 @@ mod container;
 mod order;
 
 pub use container::bytes;
-use container::{container_fields, drift, drops_data};
+use container::{container_fields, drift, drops_data, seen, Seen};
 use order::{creation_edges, deletion_edges, Changes};
 
 #[cfg(test)]

@@ -2,9 +2,9 @@
 //! and restart policy in place, the rest replaces), and what the backend shows of it
 //! (drift). Pure.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
-use crate::backend::Observed;
+use crate::backend::{Observed, ObservedContainer};
 use crate::event::ContainerStatus;
 use crate::plan::Reason;
 use crate::resource::{ContainerResource, ResolvedMount};
@@ -25,13 +25,25 @@ pub(super) fn drops_data(c: &ContainerResource) -> bool {
         })
 }
 
+/// The observed containers by id, for lookups in a large stack (hashing an id costs
+/// less than walking a tree of 10 000 of them).
+pub(super) type Seen<'o> = HashMap<&'o str, &'o ObservedContainer>;
+
+pub(super) fn seen(observed: &Observed) -> Seen<'_> {
+    observed
+        .containers
+        .iter()
+        .map(|(id, c)| (id.as_str(), c))
+        .collect()
+}
+
 /// What the backend shows of a recorded container, when it is not what quai left.
 pub(super) fn drift(
     recorded: &Recorded,
     before: Option<&ContainerResource>,
-    observed: &Observed,
+    seen: &Seen<'_>,
 ) -> Option<String> {
-    let Some(seen) = observed.containers.get(&recorded.id) else {
+    let Some(seen) = seen.get(recorded.id.as_str()) else {
         return Some("removed outside quai".into());
     };
     let code = seen
