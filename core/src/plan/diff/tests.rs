@@ -356,3 +356,23 @@ fn sizes_are_written_for_people() {
     assert_eq!(bytes(Some(512)), "512B");
     assert_eq!(bytes(None), "unlimited");
 }
+
+#[test]
+fn scaling_adds_or_removes_replicas_and_leaves_the_first_alone() {
+    let mut desired = blog();
+    let (state, observed) = applied(&desired, &fresh());
+    desired.stack.containers.get_mut("web").unwrap().replicas = 3;
+    let plan = diff(&desired, &state, &observed).unwrap();
+    assert_eq!(get(&plan, "container.web[2]").action, Action::Create);
+    assert_eq!(get(&plan, "container.web").action, Action::NoOp);
+    assert_eq!(plan.summary().create, 1);
+    desired.stack.containers.get_mut("web").unwrap().replicas = 1;
+    let plan = diff(&desired, &state, &observed).unwrap();
+    let gone = get(&plan, "container.web[1]");
+    assert_eq!(
+        (gone.action, gone.reasons.clone()),
+        (Action::Delete, vec![Reason::NotInStack])
+    );
+    assert_eq!(gone.id, id(&gone.address));
+    assert_eq!(plan.summary().delete, 1);
+}
