@@ -40,6 +40,16 @@ impl Graph {
         self.deps.entry(node).or_default().insert(dependency);
     }
 
+    /// Whether it has no node.
+    pub fn is_empty(&self) -> bool {
+        self.deps.is_empty()
+    }
+
+    /// The number of nodes.
+    pub fn len(&self) -> usize {
+        self.deps.len()
+    }
+
     pub fn contains(&self, node: &Address) -> bool {
         self.deps.contains_key(node)
     }

@@ -41,6 +41,7 @@ pub fn diff(desired: &Desired, state: &State, observed: &Observed) -> Result<Pla
         });
     }
     let configs = resolve(desired, observed)?;
+    let leftovers = leftovers(state, &configs);
     let orphans = orphans(state, observed);
     let seen = seen(observed);
     let mut changes = Changes::with_capacity(configs.len() + orphans.len());
@@ -92,10 +93,7 @@ pub fn diff(desired: &Desired, state: &State, observed: &Observed) -> Result<Pla
     }
 
     // What the state has and the stack no longer asks for.
-    for (address, recorded) in &state.resources {
-        if changes.contains(address) {
-            continue;
-        }
+    for (address, recorded) in leftovers {
         let change = if address.kind == Kind::Volume {
             Change {
                 reasons: vec![Reason::NotInStack, Reason::Kept],
@@ -225,6 +223,23 @@ fn orphan_delete(address: &Address, id: &str) -> Change {
 /// recorded but removed outside quai).
 fn recreates(c: &Change) -> bool {
     c.action == Action::Replace || (c.action == Action::Create && c.before.is_some())
+}
+
+/// What the state records and the stack no longer asks for, in address order. Both
+/// maps are sorted: one walk side by side, no lookups.
+fn leftovers<'s>(
+    state: &'s State,
+    configs: &BTreeMap<Address, ResourceConfig>,
+) -> Vec<(&'s Address, &'s Recorded)> {
+    let mut wanted = configs.keys().peekable();
+    let mut out = Vec::new();
+    for (address, recorded) in &state.resources {
+        while wanted.next_if(|w| *w < address).is_some() {}
+        if wanted.peek() != Some(&address) {
+            out.push((address, recorded));
+        }
+    }
+    out
 }
 
 /// Containers of the stack the state does not know, by the address of their label.
