@@ -1,1 +1,3 @@
 //! quai's integration tests, in one binary.
+
+mod layer_cache;
