@@ -1,2 +1,4 @@
 //! quai's integration tests, in one binary.
+
+mod layer_cache;
 mod stack_errors;
