@@ -119,11 +119,12 @@ fn build_image(steps: &[&str], context: &Context) -> ImageResource {
                 },
             ]);
             parent = key.clone();
-            BuildStep {
-                instruction: instruction.to_string(),
-                key,
-                content: None,
-            }
+            // From JSON, so that fields added to the contract keep their defaults.
+            serde_json::from_value::<BuildStep>(serde_json::json!({
+                "instruction": instruction,
+                "key": key,
+            }))
+            .unwrap()
         })
         .collect();
     ImageResource::Build {
