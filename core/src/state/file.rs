@@ -407,4 +407,55 @@ mod tests {
         drop(lock);
         assert!(!store.stack_dir("blog").join("lock").exists());
     }
+
+    /// Not a test by itself: the child process of the next test, holding a lock until
+    /// it is killed.
+    #[test]
+    #[ignore = "run as a child process by a_lock_held_by_a_killed_process_is_taken_over"]
+    fn lock_holder_child() {
+        let Ok(root) = std::env::var("QUAI_TEST_LOCK_ROOT") else {
+            return;
+        };
+        let store = FileStore::new(root);
+        let _lock = store.lock("blog", "apply", Duration::ZERO).unwrap();
+        std::thread::sleep(Duration::from_secs(60));
+    }
+
+    #[test]
+    fn a_lock_held_by_a_killed_process_is_taken_over() {
+        let root = tempfile::tempdir().unwrap();
+        let store = FileStore::new(root.path());
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "state::file::tests::lock_holder_child",
+                "--ignored",
+                "--nocapture",
+            ])
+            .env("QUAI_TEST_LOCK_ROOT", root.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        let holder = loop {
+            if let Some(h) = store.holder("blog") {
+                break h;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "the child never locked"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        assert_eq!(holder.pid, child.id());
+        assert!(store.lock("blog", "apply", Duration::ZERO).is_err());
+        // SIGKILL: no destructor runs, the lock file stays.
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(store.stack_dir("blog").join("lock").exists());
+        let lock = store.lock("blog", "apply", Duration::from_secs(5)).unwrap();
+        assert_eq!(store.holder("blog").unwrap().pid, std::process::id());
+        drop(lock);
+    }
 }
