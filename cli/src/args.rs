@@ -24,7 +24,7 @@ Environment:
 /// volumes and networks; `plan` shows what would change and why, `apply` makes it so,
 /// `destroy` tears it down.
 #[derive(Debug, Parser)]
-#[command(name = "quai", version, after_help = EXIT_CODES)]
+#[command(name = "quai", version, after_help = EXIT_CODES, args_override_self = true)]
 pub struct Cli {
     /// Where containers run. `sim` (the default for now) is quai's simulated backend,
     /// kept in QUAI_ROOT/sim/world.json so that it lasts across commands; `linux` is the

@@ -1,2 +1,4 @@
 //! quai's integration tests, in one binary.
+
+mod cli;
 mod stack_errors;
