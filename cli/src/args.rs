@@ -18,7 +18,7 @@ Environment:
   QUAI_BACKEND  default for --backend
   QUAI_ROOT     where quai keeps states and the sim world (default /var/lib/quai as root,
                 else $XDG_STATE_HOME/quai or ~/.local/state/quai)
-  NO_COLOR      any value turns colour off (colour is only ever used on a terminal)";
+  NO_COLOR      set and not empty: no colour (colour is only ever used on a terminal)";
 
 /// quai: declarative containers. A TOML stack file declares images, containers,
 /// volumes and networks; `plan` shows what would change and why, `apply` makes it so,
@@ -41,7 +41,7 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
     pub lock_timeout: Duration,
 
-    /// No colour, even on a terminal (also: NO_COLOR set to anything).
+    /// No colour, even on a terminal (also: NO_COLOR set and not empty).
     #[arg(long, global = true)]
     pub no_color: bool,
 

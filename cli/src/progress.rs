@@ -29,11 +29,11 @@ impl Lines {
         Lines { build_steps }
     }
 
-    /// `step 3/5`, counting from 1 (events count steps from 0).
+    /// `step 3/5`: events count a build's steps after FROM from 1.
     fn step(&self, image: &Address, step: usize) -> String {
         match self.build_steps.get(image) {
-            Some(total) => format!("step {}/{total}", step + 1),
-            None => format!("step {}", step + 1),
+            Some(total) => format!("step {step}/{total}"),
+            None => format!("step {step}"),
         }
     }
 
@@ -186,7 +186,7 @@ mod tests {
         assert_eq!(
             lines.line(&Event::CacheMiss {
                 image: Address::image("api"),
-                step: 2,
+                step: 3,
                 instruction: "COPY package.json /app/".into(),
                 reason: MissReason::ContentChanged {
                     files: vec!["package.json".into()]
