@@ -13,6 +13,7 @@ use quai_core::image::Context;
 use quai_core::plan::{self, Plan};
 use quai_core::state::StateLock;
 
+use crate::args::RunOptions;
 use crate::plan::{make, observe, show};
 use crate::planfile;
 use crate::progress::{Lines, Progress};
@@ -24,6 +25,7 @@ pub(crate) fn apply(
     file: &Path,
     planfile: Option<&Path>,
     auto_approve: bool,
+    run: &RunOptions,
 ) -> anyhow::Result<i32> {
     let loaded = Loaded::read(file)?;
     let place = ctx.place()?;
@@ -53,7 +55,14 @@ pub(crate) fn apply(
         writeln!(ctx.io.err, "Apply cancelled: nothing changed.")?;
         return Ok(exit::ERROR);
     }
-    let report = execute(ctx, &plan, &*place.backend, &mut *lock, &loaded.contexts)?;
+    let report = execute(
+        ctx,
+        &plan,
+        &*place.backend,
+        &mut *lock,
+        &loaded.contexts,
+        run,
+    )?;
     conclude(ctx, &plan, &report, "Apply")
 }
 
@@ -62,6 +71,7 @@ pub(crate) fn destroy(
     file: &Path,
     volumes: bool,
     auto_approve: bool,
+    run: &RunOptions,
 ) -> anyhow::Result<i32> {
     let loaded = Loaded::read(file)?;
     let place = ctx.place()?;
@@ -79,7 +89,14 @@ pub(crate) fn destroy(
         writeln!(ctx.io.err, "Destroy cancelled: nothing changed.")?;
         return Ok(exit::ERROR);
     }
-    let report = execute(ctx, &plan, &*place.backend, &mut *lock, &loaded.contexts)?;
+    let report = execute(
+        ctx,
+        &plan,
+        &*place.backend,
+        &mut *lock,
+        &loaded.contexts,
+        run,
+    )?;
     conclude(ctx, &plan, &report, "Destroy")
 }
 
@@ -105,11 +122,15 @@ fn execute(
     backend: &dyn Backend,
     lock: &mut dyn StateLock,
     contexts: &BTreeMap<String, Context>,
+    run: &RunOptions,
 ) -> anyhow::Result<ApplyReport> {
     writeln!(ctx.io.out)?;
     let (tx, rx) = mpsc::channel();
     let progress = Progress::new(Lines::for_plan(plan), tx);
-    let options = ApplyOptions::default();
+    let mut options = ApplyOptions::default();
+    if let Some(n) = run.parallelism {
+        options.parallelism = usize::from(n);
+    }
     let out = &mut *ctx.io.out;
     let result = std::thread::scope(|scope| {
         let worker = scope.spawn(move || {
@@ -138,11 +159,15 @@ fn conclude(
     let out = &mut *ctx.io.out;
     if report.succeeded() {
         let s = plan.summary();
-        writeln!(
-            out,
-            "\n{verb} complete: {} created, {} updated in place, {} replaced, {} deleted.",
-            s.create, s.update, s.replace, s.delete
-        )?;
+        if verb == "Destroy" {
+            writeln!(out, "\nDestroy complete: {} deleted.", s.delete)?;
+        } else {
+            writeln!(
+                out,
+                "\n{verb} complete: {} created, {} updated in place, {} replaced, {} deleted.",
+                s.create, s.update, s.replace, s.delete
+            )?;
+        }
         return Ok(exit::OK);
     }
     writeln!(

@@ -78,6 +78,15 @@ pub struct StackFileLong {
     pub file: PathBuf,
 }
 
+/// How apply and destroy run their steps.
+#[derive(Debug, Clone, Args)]
+pub struct RunOptions {
+    /// Steps run at once at most (default: the number of CPUs, up to 8). `1` runs them
+    /// one after the other, so that the progress lines come in the same order every time.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub parallelism: Option<u16>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Shows what apply would change, and why.
@@ -103,6 +112,8 @@ pub enum Command {
         /// Do not ask.
         #[arg(short = 'y', long)]
         auto_approve: bool,
+        #[command(flatten)]
+        run: RunOptions,
     },
     /// Deletes the stack's containers, networks and images (volumes only with --volumes).
     Destroy {
@@ -114,6 +125,8 @@ pub enum Command {
         /// Do not ask.
         #[arg(short = 'y', long)]
         auto_approve: bool,
+        #[command(flatten)]
+        run: RunOptions,
     },
     /// Lists the stack's containers.
     Ps {

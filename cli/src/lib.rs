@@ -118,12 +118,14 @@ fn dispatch(command: Command, ctx: &mut Ctx<'_, '_>) -> anyhow::Result<i32> {
             stack,
             planfile,
             auto_approve,
-        } => apply::apply(ctx, &stack.file, planfile.as_deref(), auto_approve),
+            run,
+        } => apply::apply(ctx, &stack.file, planfile.as_deref(), auto_approve, &run),
         Command::Destroy {
             stack,
             volumes,
             auto_approve,
-        } => apply::destroy(ctx, &stack.file, volumes, auto_approve),
+            run,
+        } => apply::destroy(ctx, &stack.file, volumes, auto_approve, &run),
         Command::Ps { stack } => ps::ps(ctx, &stack.file),
         Command::Logs {
             stack,

@@ -59,10 +59,10 @@ impl Lines {
                 None => {
                     let done = match action {
                         Action::NoOp => return None,
-                        Action::Create => "created",
-                        Action::Update => "updated in place",
-                        Action::Replace => "replaced",
-                        Action::Delete => "deleted",
+                        Action::Create => "creation complete",
+                        Action::Update => "update complete",
+                        Action::Replace => "replacement complete",
+                        Action::Delete => "deletion complete",
                     };
                     format!("{address}: {done}")
                 }
@@ -124,7 +124,7 @@ impl Lines {
                 };
                 match from {
                     Some(from) => format!("{address}: {} → {to}", from.as_str()),
-                    None => format!("{address}: {to}"),
+                    None => format!("{address}: container {to}"),
                 }
             }
             Event::VolumeCreated { address } => format!("{address}: volume created"),
@@ -134,6 +134,8 @@ impl Lines {
             }
             Event::NetworkRemoved { address } => format!("{address}: network removed"),
             Event::Note { address, message } => match address {
+                // A note that names its address already is printed as it is.
+                Some(address) if message.starts_with(&address.to_string()) => message.clone(),
                 Some(address) => format!("{address}: {message}"),
                 None => format!("note: {message}"),
             },

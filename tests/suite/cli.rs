@@ -189,25 +189,21 @@ fn round_trip(example: &str, volumes: &[&str]) {
 }
 
 #[test]
-#[ignore = "PENDING: needs plan::diff, render and apply from the planner and engine"]
 fn example_hello_applies_converges_and_destroys() {
     round_trip("hello", &[]);
 }
 
 #[test]
-#[ignore = "PENDING: needs plan::diff, render and apply from the planner and engine"]
 fn example_app_applies_converges_and_destroys_keeping_its_volume() {
     round_trip("app", &["app_data"]);
 }
 
 #[test]
-#[ignore = "PENDING: needs plan::diff, render and apply from the planner and engine"]
 fn example_cache_applies_converges_and_destroys() {
     round_trip("cache", &[]);
 }
 
 #[test]
-#[ignore = "PENDING: needs plan::diff, render and apply from the planner and engine"]
 fn destroy_with_volumes_deletes_them() {
     let q = Quai::new();
     let file = q.example("app");
@@ -223,7 +219,6 @@ fn destroy_with_volumes_deletes_them() {
 /// The course's scenario: change package.json and exactly the steps from
 /// `COPY package.json` on are rebuilt, the first because its content changed.
 #[test]
-#[ignore = "PENDING: needs plan::diff, render and apply from the planner and engine"]
 fn editing_package_json_rebuilds_from_its_copy_on() {
     let q = Quai::new();
     let file = q.example("cache");
@@ -282,7 +277,6 @@ fn editing_package_json_rebuilds_from_its_copy_on() {
 // ---------------------------------------------------------------- plan files
 
 #[test]
-#[ignore = "PENDING: needs plan::diff, render and apply from the planner and engine"]
 fn a_saved_plan_is_applied_as_is_and_refused_once_stale() {
     let q = Quai::new();
     let file = q.example("app");
@@ -351,7 +345,6 @@ fn a_missing_stack_file_is_named() {
 // ---------------------------------------------------------------- reading back
 
 #[test]
-#[ignore = "PENDING: needs plan::diff, render and apply from the planner and engine"]
 fn ps_inspect_state_and_graph_read_what_was_applied() {
     let q = Quai::new();
     let file = q.example("app");
@@ -421,7 +414,6 @@ fn ps_inspect_state_and_graph_read_what_was_applied() {
 }
 
 #[test]
-#[ignore = "PENDING: needs plan::diff, render and apply from the planner and engine"]
 fn images_lists_one_row_per_tag_and_history_its_layers() {
     let q = Quai::new();
     let file = q.example("app");
@@ -475,7 +467,6 @@ fn a_held_lock_stops_apply_and_names_its_holder() {
 // ---------------------------------------------------------------- the binary
 
 #[test]
-#[ignore = "PENDING: needs plan::diff, render and apply from the planner and engine"]
 fn the_binary_asks_before_applying_and_only_yes_goes_on() {
     let q = Quai::new();
     let file = q.example("hello");
@@ -545,24 +536,27 @@ fn completions_are_printed_for_a_shell() {
 
 /// What the book shows: the plan, the apply's progress, ps and images, for `app`.
 #[test]
-#[ignore = "PENDING: needs plan::diff, render and apply from the planner and engine"]
 fn transcript_of_the_app_example() {
     let q = Quai::new();
     let file = q.example("app");
     let file_s = file.to_str().unwrap();
     insta::assert_snapshot!("app_plan", q.expect(0, &["plan", "-f", file_s]).out);
-    insta::assert_snapshot!("app_apply", q.expect(0, &["apply", "-f", file_s, "-y"]).out);
+    insta::assert_snapshot!(
+        "app_apply",
+        q.expect(0, &["apply", "-f", file_s, "-y", "--parallelism", "1"])
+            .out
+    );
     insta::assert_snapshot!("app_ps", q.expect(0, &["ps", "-f", file_s]).out);
     insta::assert_snapshot!("app_images", q.expect(0, &["images"]).out);
     insta::assert_snapshot!(
         "app_destroy",
-        q.expect(0, &["destroy", "-f", file_s, "-y"]).out
+        q.expect(0, &["destroy", "-f", file_s, "-y", "--parallelism", "1"])
+            .out
     );
 }
 
 /// What the book shows for the cache: the plan after package.json changed.
 #[test]
-#[ignore = "PENDING: needs plan::diff, render and apply from the planner and engine"]
 fn transcript_of_the_cache_example_after_editing_package_json() {
     let q = Quai::new();
     let file = q.example("cache");
@@ -577,6 +571,33 @@ fn transcript_of_the_cache_example_after_editing_package_json() {
     );
     insta::assert_snapshot!(
         "cache_apply_after_package_json",
-        q.expect(0, &["apply", "-f", file_s, "-y"]).out
+        q.expect(0, &["apply", "-f", file_s, "-y", "--parallelism", "1"])
+            .out
     );
+}
+
+#[test]
+fn two_tags_of_one_image_are_two_rows_with_one_id() {
+    let q = Quai::new();
+    let dir = q.work.path().join("two");
+    fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("stack.toml");
+    fs::write(
+        &file,
+        "[containers.a]\nimage = \"busybox:1.36\"\n\n[containers.b]\nimage = \"busybox:1.36.1\"\n",
+    )
+    .unwrap();
+    q.expect(0, &["apply", "-f", file.to_str().unwrap(), "-y"]);
+    let images = q.expect(0, &["images"]);
+    let rows: Vec<Vec<&str>> = images
+        .out
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(rows.len(), 2, "{}", images.out);
+    assert_eq!((rows[0][0], rows[0][1]), ("busybox", "1.36"));
+    assert_eq!((rows[1][0], rows[1][1]), ("busybox", "1.36.1"));
+    assert_eq!(rows[0][2], rows[1][2], "one image, one id:\n{}", images.out);
+    insta::assert_snapshot!("two_tags_images", images.out);
 }
