@@ -6,6 +6,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use quai_core::backend::{Backend, Observed};
 use quai_core::plan::{self, render, Plan};
+use quai_core::resource::desired::references;
 use quai_core::state::State;
 
 use crate::planfile::{self, PlanFile};
@@ -57,7 +58,7 @@ pub(crate) fn plan(
 
 /// Observes the backend for the stack's images and containers.
 pub(crate) fn observe(backend: &dyn Backend, loaded: &Loaded) -> anyhow::Result<Observed> {
-    let images = loaded.wanted_images();
+    let images = references(&loaded.desired())?;
     backend
         .observe(&loaded.stack.name, &images)
         .with_context(|| format!("observing the {} backend", backend.name()))

@@ -2,13 +2,13 @@
 //! that tell whether any of them changed since a plan was made. The only place where
 //! the command line reads a user's files.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use quai_core::image::{Context, Digest, Reference};
+use quai_core::image::{Context, Digest};
 use quai_core::resource::desired::Desired;
-use quai_core::stack::{self, BuildSource, ImageRef, ImageSpec, Stack, StackError};
+use quai_core::stack::{self, ImageSpec, Stack, StackError};
 use serde::{Deserialize, Serialize};
 
 /// Why a stack and its contexts could not be read.
@@ -90,39 +90,6 @@ impl Loaded {
         }
     }
 
-    /// The images the backend must resolve for the planner: pulled images, images that
-    /// containers name by reference, and the base image behind each build's FROM.
-    pub fn wanted_images(&self) -> Vec<Reference> {
-        let mut wanted = BTreeSet::new();
-        for (name, spec) in &self.stack.images {
-            match spec {
-                ImageSpec::Pull { reference } => {
-                    wanted.insert(reference.clone());
-                }
-                ImageSpec::Build { source, .. } => {
-                    let base = match source {
-                        BuildSource::Steps(steps) => base_image(steps.iter().map(String::as_str)),
-                        BuildSource::Dockerfile(path) => self
-                            .contexts
-                            .get(name)
-                            .and_then(|ctx| ctx.get(path))
-                            .and_then(|text| base_image(String::from_utf8_lossy(text).lines())),
-                    };
-                    // A FROM that names no valid image is the planner's to report.
-                    if let Some(reference) = base.and_then(|b| b.parse::<Reference>().ok()) {
-                        wanted.insert(reference);
-                    }
-                }
-            }
-        }
-        for container in self.stack.containers.values() {
-            if let ImageRef::Reference(reference) = &container.image {
-                wanted.insert(reference.clone());
-            }
-        }
-        wanted.into_iter().collect()
-    }
-
     pub fn fingerprint(&self) -> Fingerprint {
         Fingerprint {
             stack: Digest::of(self.text.as_bytes()),
@@ -133,18 +100,6 @@ impl Loaded {
                 .collect(),
         }
     }
-}
-
-/// The image named by the first FROM of Dockerfile lines (flags such as
-/// `--platform=...` and a trailing `AS name` left out).
-fn base_image<'a>(lines: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    lines.into_iter().find_map(|line| {
-        let mut words = line.split_whitespace();
-        if !words.next()?.eq_ignore_ascii_case("FROM") {
-            return None;
-        }
-        words.find(|w| !w.starts_with("--")).map(str::to_string)
-    })
 }
 
 /// The folder that holds the stack file (`.` for a bare file name).
@@ -225,15 +180,6 @@ mod tests {
         let mut c = Context::new();
         c.insert("package.jso", "n{}");
         assert_ne!(context_digest(&a), context_digest(&c));
-    }
-
-    #[test]
-    fn the_base_image_is_the_first_from() {
-        let dockerfile =
-            "# syntax\n\nFROM --platform=linux/amd64 alpine:3.19 AS build\nRUN x\nFROM busybox";
-        assert_eq!(base_image(dockerfile.lines()), Some("alpine:3.19".into()));
-        assert_eq!(base_image(["from busybox"]), Some("busybox".into()));
-        assert_eq!(base_image(["RUN x"]), None);
     }
 
     #[test]
