@@ -601,3 +601,86 @@ fn two_tags_of_one_image_are_two_rows_with_one_id() {
     assert_eq!(rows[0][2], rows[1][2], "one image, one id:\n{}", images.out);
     insta::assert_snapshot!("two_tags_images", images.out);
 }
+
+#[test]
+fn a_failed_step_is_listed_with_what_it_skipped_and_exits_1() {
+    let q = Quai::new();
+    let write = |name: &str, body: &str| {
+        let dir = q.work.path().join(name);
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("stack.toml"), body).unwrap();
+        dir.join("stack.toml").display().to_string()
+    };
+    let first = write(
+        "first",
+        "[containers.web]\nimage = \"nginx:1.27\"\nports = [\"8080:80\"]\n",
+    );
+    let second = write(
+        "second",
+        "[containers.web]\nimage = \"nginx:1.27\"\nports = [\"8080:80\"]\n\n\
+         [containers.probe]\nimage = \"busybox:1.36\"\ncommand = [\"sleep\", \"60\"]\ndepends_on = [\"web\"]\n",
+    );
+    q.expect(0, &["apply", "-f", &first, "-y"]);
+    let failed = q.expect(1, &["apply", "-f", &second, "-y"]);
+    assert!(failed.out.contains("Apply failed"), "{}", failed.out);
+    assert!(
+        failed
+            .out
+            .lines()
+            .any(|l| l.starts_with("  container.web: ") && l.contains("8080")),
+        "{}",
+        failed.out
+    );
+    assert!(
+        failed
+            .out
+            .contains("  container.probe: skipped, because container.web failed"),
+        "{}",
+        failed.out
+    );
+}
+
+#[test]
+fn logs_print_what_a_container_wrote() {
+    let q = Quai::new();
+    let file = q.example("hello");
+    let file_s = file.to_str().unwrap();
+    q.expect(0, &["apply", "-f", file_s, "-y"]);
+    let logs = q.expect(0, &["logs", "--file", file_s, "container.hello"]);
+    assert_eq!(logs.out, "hello from quai\n");
+    let not_a_container = q.expect(1, &["logs", "--file", file_s, "volume.data"]);
+    assert!(
+        not_a_container.err.contains("not a container"),
+        "{}",
+        not_a_container.err
+    );
+}
+
+#[test]
+fn colour_only_when_allowed_and_not_turned_off() {
+    let q = Quai::new();
+    let file = q.example("hello");
+    let file_s = file.to_str().unwrap();
+    let run = |args: &[&str], colour: bool| {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = quai::run(
+            q.args(args),
+            &mut quai::Io {
+                out: &mut out,
+                err: &mut err,
+                input: &mut &b""[..],
+                colour,
+            },
+        );
+        assert_eq!(code, 0);
+        String::from_utf8(out).unwrap()
+    };
+    let painted = run(&["plan", "-f", file_s], true);
+    assert!(
+        painted.contains("\x1b[32m  + container.hello"),
+        "{painted:?}"
+    );
+    assert!(!run(&["plan", "-f", file_s, "--no-color"], true).contains('\x1b'));
+    assert!(!run(&["plan", "-f", file_s], false).contains('\x1b'));
+    assert!(!run(&["plan", "-f", file_s, "--json"], true).contains('\x1b'));
+}
