@@ -94,6 +94,8 @@ where
     };
     match dispatch(cli.command, &mut ctx) {
         Ok(code) => code,
+        // The reader went away (`quai inspect … | head`): nothing more to say.
+        Err(e) if is_broken_pipe(&e) => exit::ERROR,
         Err(e) => {
             let _ = ctx.io.out.flush();
             report(&e, ctx.io.err);
@@ -159,6 +161,14 @@ fn report(e: &anyhow::Error, err: &mut dyn Write) {
         return;
     }
     let _ = writeln!(err, "error: {e:#}");
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn is_stale(e: &anyhow::Error) -> bool {
