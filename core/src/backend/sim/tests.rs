@@ -123,6 +123,7 @@ fn build_image(steps: &[&str], context: &Context) -> ImageResource {
                 instruction: instruction.to_string(),
                 key,
                 content: None,
+                files: Default::default(),
             }
         })
         .collect();
