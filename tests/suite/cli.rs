@@ -684,3 +684,23 @@ fn colour_only_when_allowed_and_not_turned_off() {
     assert!(!run(&["plan", "-f", file_s], false).contains('\x1b'));
     assert!(!run(&["plan", "-f", file_s, "--json"], true).contains('\x1b'));
 }
+
+#[test]
+fn lock_timeout_waits_for_the_holder_to_let_go() {
+    use quai_core::state::StateStore;
+    let q = Quai::new();
+    let file = q.example("hello");
+    let file_s = file.to_str().unwrap();
+    let store = quai_core::state::file::FileStore::new(q.root.path().join("sim"));
+    let held = store
+        .lock("hello", "apply", std::time::Duration::ZERO)
+        .unwrap();
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            drop(held);
+        });
+        let run = q.expect(0, &["apply", "-f", file_s, "-y", "--lock-timeout", "20s"]);
+        assert!(run.out.contains("Apply complete"), "{}", run.out);
+    });
+}
