@@ -69,3 +69,59 @@ pub fn dot(stack: &Stack) -> String {
     out.push_str("}\n");
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn containers_point_at_what_they_need_replica_by_replica() {
+        let stack = quai_core::stack::parse(
+            r#"
+[stack]
+name = "blog"
+
+[images.web]
+from = "busybox:1.36"
+
+[volumes.data]
+
+[networks.back]
+
+[containers.db]
+image = "busybox:1.36"
+volumes = ["data:/data"]
+networks = ["back"]
+replicas = 2
+
+[containers.web]
+image = "web"
+depends_on = ["db"]
+"#,
+            "stack.toml",
+            "blog",
+        )
+        .unwrap();
+        assert_eq!(
+            dot(&stack),
+            r#"digraph "blog" {
+  rankdir=LR;
+  node [shape=box];
+  "image.web";
+  "volume.data";
+  "network.back";
+  "container.db";
+  "container.db[1]";
+  "container.web";
+  "container.db" -> "volume.data";
+  "container.db" -> "network.back";
+  "container.db[1]" -> "volume.data";
+  "container.db[1]" -> "network.back";
+  "container.web" -> "image.web";
+  "container.web" -> "container.db";
+  "container.web" -> "container.db[1]";
+}
+"#
+        );
+    }
+}
