@@ -9,7 +9,7 @@
 //! (orphan); volumes are never deleted by a plan, only by [`destroy`] when asked.
 //! Steps are ordered dependencies first, deletions in reverse.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::address::{Address, Kind};
 use crate::backend::Observed;
@@ -44,77 +44,74 @@ pub fn diff(desired: &Desired, state: &State, observed: &Observed) -> Result<Pla
         });
     }
     let configs = resolve(desired, observed)?;
-    let mut changes: BTreeMap<Address, Change> = BTreeMap::new();
-
-    // Images, volumes and networks first: containers look at what happens to them.
-    for (address, after) in &configs {
-        let recorded = state.resources.get(address);
+    let orphans = orphans(state, observed);
+    let mut changes = Changes::with_capacity(configs.len() + orphans.len());
+    let mut folded: BTreeSet<&str> = BTreeSet::new();
+    // Networks made anew (by backend name): their containers must follow. Known once
+    // the networks are planned; addresses sort images, volumes, networks, containers.
+    let mut recreated: Option<BTreeMap<String, Address>> = None;
+    for (address, after) in configs {
+        let recorded = state.resources.get(&address);
         let change = match after {
             ResourceConfig::Image(image) => image_change(address, image, recorded, observed),
             ResourceConfig::Volume(v) => {
                 let exists = observed.volumes.contains(&v.name);
-                simple_change(address, after, recorded, exists)
+                simple_change(address, ResourceConfig::Volume(v), recorded, exists)
             }
             ResourceConfig::Network(n) => network_change(address, n, recorded, observed),
-            ResourceConfig::Container(_) => continue,
-        };
-        changes.insert(address.clone(), change);
-    }
-    // Networks whose backend object is made anew: their containers must follow.
-    let recreated: BTreeMap<&str, &Address> = changes
-        .values()
-        .filter(|c| recreates(c))
-        .filter_map(|c| match &c.after {
-            Some(ResourceConfig::Network(n)) => Some((n.name.as_str(), &c.address)),
-            _ => None,
-        })
-        .collect();
-
-    let orphans = orphans(state, observed);
-    let mut folded: BTreeSet<&str> = BTreeSet::new();
-    let mut container_changes = Vec::new();
-    for (address, after) in &configs {
-        let ResourceConfig::Container(container) = after else {
-            continue;
-        };
-        let recorded = state.resources.get(address);
-        let orphan = orphans.get(address).and_then(|ids| ids.first()).copied();
-        let mut change = container_change(address, container, recorded, observed, &recreated);
-        // A container of this address the state does not know (an interrupted apply
-        // made it): it is the one to replace when the recorded one is gone or absent.
-        if let Some(id) = orphan {
-            let recorded_gone = !recorded.is_some_and(|r| observed.containers.contains_key(&r.id));
-            if recorded_gone {
-                folded.insert(id);
-                change.id = id.to_string();
-                change.action = Action::Replace;
-                change.reasons.retain(|r| *r != Reason::New);
-                change.reasons.push(Reason::Orphan { id: id.to_string() });
+            ResourceConfig::Container(container) => {
+                let recreated = recreated.get_or_insert_with(|| {
+                    changes
+                        .list
+                        .iter()
+                        .filter(|c| recreates(c))
+                        .filter_map(|c| match &c.after {
+                            Some(ResourceConfig::Network(n)) => {
+                                Some((n.name.clone(), c.address.clone()))
+                            }
+                            _ => None,
+                        })
+                        .collect()
+                });
+                let orphan = orphans.get(&address).and_then(|ids| ids.first()).copied();
+                let mut change =
+                    container_change(address, container, recorded, observed, recreated);
+                // A container of this address the state does not know (an interrupted
+                // apply made it): it is the one to replace when the recorded one is gone.
+                if let Some(id) = orphan {
+                    let recorded_gone =
+                        !recorded.is_some_and(|r| observed.containers.contains_key(&r.id));
+                    if recorded_gone {
+                        folded.insert(id);
+                        change.id = id.to_string();
+                        change.action = Action::Replace;
+                        change.reasons.retain(|r| *r != Reason::New);
+                        change.reasons.push(Reason::Orphan { id: id.to_string() });
+                    }
+                }
+                change
             }
-        }
-        container_changes.push(change);
-    }
-    for change in container_changes {
-        changes.insert(change.address.clone(), change);
+        };
+        changes.push(change);
     }
 
     // What the state has and the stack no longer asks for.
     for (address, recorded) in &state.resources {
-        if configs.contains_key(address) {
+        if changes.contains(address) {
             continue;
         }
         let change = if address.kind == Kind::Volume {
             Change {
                 reasons: vec![Reason::NotInStack, Reason::Kept],
-                ..change(address, Action::NoOp, Some(recorded), None)
+                ..change(address.clone(), Action::NoOp, Some(recorded), None)
             }
         } else {
             Change {
                 reasons: vec![Reason::NotInStack],
-                ..change(address, Action::Delete, Some(recorded), None)
+                ..change(address.clone(), Action::Delete, Some(recorded), None)
             }
         };
-        changes.insert(address.clone(), change);
+        changes.push(change);
     }
     let mut extra = Vec::new();
     for (address, ids) in &orphans {
@@ -123,44 +120,111 @@ pub fn diff(desired: &Desired, state: &State, observed: &Observed) -> Result<Pla
                 continue;
             }
             let orphan = orphan_delete(address, id);
-            if changes.contains_key(address) {
+            if changes.contains(address) {
                 extra.push(orphan);
             } else {
-                changes.insert(address.clone(), orphan);
+                changes.push(orphan);
             }
         }
     }
 
     let mut graph = Graph::new();
-    for address in changes.keys() {
-        graph.add_node(address.clone());
+    for c in changes.list.iter().filter(|c| c.action != Action::NoOp) {
+        graph.add_node(c.address.clone());
     }
-    creation_edges(&mut graph, stack, &configs, &changes);
+    creation_edges(&mut graph, stack, &changes);
     deletion_edges(&mut graph, state, &changes);
     Ok(Plan {
         format: Plan::FORMAT,
         stack: stack.name.clone(),
         serial: state.serial,
-        changes: ordered(graph, changes, extra)?,
+        changes: changes.ordered(&graph, extra)?,
     })
+}
+
+/// The changes being planned, at most one per address, found by address.
+struct Changes {
+    list: Vec<Change>,
+    at: HashMap<Address, usize>,
+}
+
+impl Changes {
+    fn with_capacity(n: usize) -> Self {
+        Changes {
+            list: Vec::with_capacity(n),
+            at: HashMap::with_capacity(n),
+        }
+    }
+
+    fn push(&mut self, change: Change) {
+        self.at.insert(change.address.clone(), self.list.len());
+        self.list.push(change);
+    }
+
+    fn contains(&self, address: &Address) -> bool {
+        self.at.contains_key(address)
+    }
+
+    fn get(&self, address: &Address) -> Option<&Change> {
+        self.at.get(address).map(|&i| &self.list[i])
+    }
+
+    fn get_mut(&mut self, address: &Address) -> Option<&mut Change> {
+        self.at.get(address).map(|&i| &mut self.list[i])
+    }
+
+    /// The plan's order: `extra` (orphans that share an address with another change)
+    /// first, then the steps outside the graph (no-ops nothing waits for) in address
+    /// order, then the graph's steps dependencies first, each with what it depends on.
+    fn ordered(self, graph: &Graph, extra: Vec<Change>) -> Result<Vec<Change>, Cycle> {
+        let order = graph.order()?;
+        let mut out = extra;
+        out.reserve(self.list.len());
+        let mut slots: Vec<Option<Change>> = Vec::with_capacity(self.list.len());
+        let mut free = Vec::new();
+        for c in self.list {
+            if graph.contains(&c.address) {
+                slots.push(Some(c));
+            } else {
+                free.push(c);
+                slots.push(None);
+            }
+        }
+        free.sort_by(|a, b| a.address.cmp(&b.address));
+        out.extend(free);
+        for address in order {
+            if let Some(mut c) = self.at.get(&address).and_then(|&i| slots[i].take()) {
+                c.depends_on = graph.dependencies(&address).cloned().collect();
+                out.push(c);
+            }
+        }
+        Ok(out)
+    }
+
+    /// In address order, when the graph cannot order them.
+    fn unordered(self, extra: Vec<Change>) -> Vec<Change> {
+        let mut list = self.list;
+        list.sort_by(|a, b| a.address.cmp(&b.address));
+        extra.into_iter().chain(list).collect()
+    }
 }
 
 /// The plan that deletes everything of `state`; volumes only when `volumes` is set.
 pub fn destroy(state: &State, observed: &Observed, volumes: bool) -> Plan {
-    let mut changes: BTreeMap<Address, Change> = BTreeMap::new();
+    let mut changes = Changes::with_capacity(state.resources.len());
     for (address, recorded) in &state.resources {
         let c = if address.kind == Kind::Volume && !volumes {
             Change {
                 reasons: vec![Reason::Kept],
-                ..change(address, Action::NoOp, Some(recorded), None)
+                ..change(address.clone(), Action::NoOp, Some(recorded), None)
             }
         } else {
             Change {
                 reasons: vec![Reason::Destroy],
-                ..change(address, Action::Delete, Some(recorded), None)
+                ..change(address.clone(), Action::Delete, Some(recorded), None)
             }
         };
-        changes.insert(address.clone(), c);
+        changes.push(c);
     }
     let mut extra = Vec::new();
     for (address, ids) in orphans(state, observed) {
@@ -174,22 +238,20 @@ pub fn destroy(state: &State, observed: &Observed, volumes: bool) -> Plan {
                     c.reasons.push(Reason::Orphan { id: id.to_string() });
                 }
                 Some(_) => extra.push(orphan_delete(&address, id)),
-                None => {
-                    changes.insert(address.clone(), orphan_delete(&address, id));
-                }
+                None => changes.push(orphan_delete(&address, id)),
             }
         }
     }
     let mut graph = Graph::new();
-    for address in changes.keys() {
-        graph.add_node(address.clone());
+    for c in changes.list.iter().filter(|c| c.action != Action::NoOp) {
+        graph.add_node(c.address.clone());
     }
     deletion_edges(&mut graph, state, &changes);
     // Deletions alone cannot loop (their edges follow the recorded depends_on, which
     // had no cycle when applied); should a hand-edited state loop, keep address order.
-    let changes = match ordered(graph, changes.clone(), extra.clone()) {
-        Ok(c) => c,
-        Err(_) => extra.into_iter().chain(changes.into_values()).collect(),
+    let changes = match graph.find_cycle() {
+        None => changes.ordered(&graph, extra).unwrap_or_default(),
+        Some(_) => changes.unordered(extra),
     };
     Plan {
         format: Plan::FORMAT,
@@ -200,17 +262,17 @@ pub fn destroy(state: &State, observed: &Observed, volumes: bool) -> Plan {
 }
 
 fn change(
-    address: &Address,
+    address: Address,
     action: Action,
     recorded: Option<&Recorded>,
-    after: Option<&ResourceConfig>,
+    after: Option<ResourceConfig>,
 ) -> Change {
     Change {
-        address: address.clone(),
+        address,
         action,
         reasons: Vec::new(),
         before: recorded.map(|r| r.config.clone()),
-        after: after.cloned(),
+        after,
         id: recorded.map(|r| r.id.clone()).unwrap_or_default(),
         depends_on: Vec::new(),
         build: None,
@@ -238,7 +300,7 @@ fn recreates(c: &Change) -> bool {
 
 /// Containers of the stack the state does not know, by the address of their label.
 fn orphans<'o>(state: &State, observed: &'o Observed) -> BTreeMap<Address, Vec<&'o str>> {
-    let known: BTreeSet<&str> = state.resources.values().map(|r| r.id.as_str()).collect();
+    let known: HashSet<&str> = state.resources.values().map(|r| r.id.as_str()).collect();
     let mut out: BTreeMap<Address, Vec<&str>> = BTreeMap::new();
     for (id, c) in &observed.containers {
         if !known.contains(id.as_str()) && c.status != ContainerStatus::Removed {
@@ -250,8 +312,8 @@ fn orphans<'o>(state: &State, observed: &'o Observed) -> BTreeMap<Address, Vec<&
 
 /// Volumes have nothing to change: created when new, again when removed outside quai.
 fn simple_change(
-    address: &Address,
-    after: &ResourceConfig,
+    address: Address,
+    after: ResourceConfig,
     recorded: Option<&Recorded>,
     exists: bool,
 ) -> Change {
@@ -275,42 +337,44 @@ fn removed() -> Reason {
 }
 
 fn network_change(
-    address: &Address,
-    after: &NetworkResource,
+    address: Address,
+    after: NetworkResource,
     recorded: Option<&Recorded>,
     observed: &Observed,
 ) -> Change {
     let seen = observed.networks.get(&after.name);
-    let config = ResourceConfig::Network(after.clone());
-    let mut c = simple_change(address, &config, recorded, seen.is_some());
-    if c.action != Action::NoOp {
-        return c;
-    }
-    if let Some(ResourceConfig::Network(before)) = c.before.as_ref() {
-        let allocated = seen.map(|n| n.subnet);
-        if before.subnet != after.subnet && (after.subnet.is_some() && after.subnet != allocated) {
+    let mut subnet = None;
+    if let (Some(ResourceConfig::Network(before)), Some(seen)) = (recorded.map(|r| &r.config), seen)
+    {
+        let allocated = Some(seen.subnet);
+        if before.subnet != after.subnet && after.subnet.is_some() && after.subnet != allocated {
             let show = |s: Option<crate::stack::Subnet>| {
                 s.map_or_else(|| "allocated".to_string(), |s| s.to_string())
             };
-            c.action = Action::Replace;
-            c.reasons.push(Reason::Field {
+            subnet = Some(Reason::Field {
                 field: "subnet".into(),
-                before: show(allocated.or(before.subnet)),
+                before: show(allocated),
                 after: show(after.subnet),
                 replaces: true,
             });
         }
     }
+    let exists = seen.is_some();
+    let mut c = simple_change(address, ResourceConfig::Network(after), recorded, exists);
+    if let (Action::NoOp, Some(reason)) = (c.action, subnet) {
+        c.action = Action::Replace;
+        c.reasons.push(reason);
+    }
     c
 }
 
 fn image_change(
-    address: &Address,
-    after: &ImageResource,
+    address: Address,
+    image: ImageResource,
     recorded: Option<&Recorded>,
     observed: &Observed,
 ) -> Change {
-    let config = ResourceConfig::Image(after.clone());
+    let after = &image;
     let before = match recorded.map(|r| &r.config) {
         Some(ResourceConfig::Image(b)) => Some(b),
         _ => None,
@@ -318,9 +382,9 @@ fn image_change(
     let mut c = match recorded {
         None => Change {
             reasons: vec![Reason::New],
-            ..change(address, Action::Create, None, Some(&config))
+            ..change(address, Action::Create, None, None)
         },
-        Some(r) => change(address, Action::NoOp, Some(r), Some(&config)),
+        Some(r) => change(address, Action::NoOp, Some(r), None),
     };
     let field = |field: &str, before: String, after: String| Reason::Field {
         field: field.into(),
@@ -408,24 +472,30 @@ fn image_change(
         };
         c.build = Some(predict(base, base_digest, steps, previous, &observed.cache));
     }
+    c.after = Some(ResourceConfig::Image(image));
     c
 }
 
 fn container_change(
-    address: &Address,
-    after: &ContainerResource,
+    address: Address,
+    container: ContainerResource,
     recorded: Option<&Recorded>,
     observed: &Observed,
-    recreated: &BTreeMap<&str, &Address>,
+    recreated: &BTreeMap<String, Address>,
 ) -> Change {
-    let config = ResourceConfig::Container(after.clone());
     let Some(recorded) = recorded else {
         return Change {
             reasons: vec![Reason::New],
-            ..change(address, Action::Create, None, Some(&config))
+            ..change(
+                address,
+                Action::Create,
+                None,
+                Some(ResourceConfig::Container(container)),
+            )
         };
     };
-    let mut c = change(address, Action::NoOp, Some(recorded), Some(&config));
+    let after = &container;
+    let mut c = change(address, Action::NoOp, Some(recorded), None);
     let before = match &recorded.config {
         ResourceConfig::Container(b) => Some(b),
         _ => None,
@@ -444,9 +514,9 @@ fn container_change(
         }),
     }
     for n in &after.networks {
-        if let Some(network) = recreated.get(n.as_str()) {
+        if let Some(network) = recreated.get(n) {
             c.reasons.push(Reason::Dependency {
-                address: (*network).clone(),
+                address: network.clone(),
             });
         }
     }
@@ -464,6 +534,7 @@ fn container_change(
     if c.action == Action::Replace && before.is_some_and(drops_data) {
         c.reasons.push(Reason::WritableLayerDropped);
     }
+    c.after = Some(ResourceConfig::Container(container));
     c
 }
 
@@ -689,26 +760,25 @@ pub fn bytes(b: Option<u64>) -> String {
 
 /// Edges for creating and changing: a container after its image, volumes, networks
 /// and the containers it depends on; a built image after the stack image it builds on.
-fn creation_edges(
-    graph: &mut Graph,
-    stack: &Stack,
-    configs: &BTreeMap<Address, ResourceConfig>,
-    changes: &BTreeMap<Address, Change>,
-) {
+/// Only steps that do something get edges (to any address, no-ops included).
+fn creation_edges(graph: &mut Graph, stack: &Stack, changes: &Changes) {
     let mut by_name: BTreeMap<&str, &Address> = BTreeMap::new();
-    for (address, config) in configs {
-        match config {
-            ResourceConfig::Volume(v) => {
-                by_name.insert(&v.name, address);
+    for c in &changes.list {
+        match &c.after {
+            Some(ResourceConfig::Volume(v)) => {
+                by_name.insert(&v.name, &c.address);
             }
-            ResourceConfig::Network(n) => {
-                by_name.insert(&n.name, address);
+            Some(ResourceConfig::Network(n)) => {
+                by_name.insert(&n.name, &c.address);
             }
             _ => {}
         }
     }
-    for (address, c) in changes {
-        if c.action == Action::Delete {
+    for c in &changes.list {
+        let address = &c.address;
+        // A step that does nothing waits for nothing: no-ops get no edges, which keeps
+        // a plan of a large unchanged stack cheap.
+        if matches!(c.action, Action::Delete | Action::NoOp) {
             continue;
         }
         match &c.after {
@@ -750,7 +820,7 @@ fn creation_edges(
 
 /// Edges for deleting, in reverse: what a removed container used (network, volume,
 /// image, the containers it depended on) is deleted after it.
-fn deletion_edges(graph: &mut Graph, state: &State, changes: &BTreeMap<Address, Change>) {
+fn deletion_edges(graph: &mut Graph, state: &State, changes: &Changes) {
     let mut by_name: BTreeMap<&str, &Address> = BTreeMap::new();
     for (address, r) in &state.resources {
         match &r.config {
@@ -776,7 +846,8 @@ fn deletion_edges(graph: &mut Graph, state: &State, changes: &BTreeMap<Address, 
         }
     }
     let deleted = |a: &Address| changes.get(a).is_some_and(|c| c.action == Action::Delete);
-    for (address, c) in changes {
+    for c in &changes.list {
+        let address = &c.address;
         if !matches!(c.action, Action::Delete | Action::Replace) {
             continue;
         }
@@ -809,25 +880,6 @@ fn deletion_edges(graph: &mut Graph, state: &State, changes: &BTreeMap<Address, 
             }
         }
     }
-}
-
-/// The changes in the graph's order, each with what it depends on; `extra` (orphans
-/// that share an address with another change) first, as they depend on nothing.
-fn ordered(
-    graph: Graph,
-    mut changes: BTreeMap<Address, Change>,
-    extra: Vec<Change>,
-) -> Result<Vec<Change>, Cycle> {
-    let order = graph.order()?;
-    let mut out = extra;
-    out.reserve(order.len());
-    for address in order {
-        if let Some(mut c) = changes.remove(&address) {
-            c.depends_on = graph.dependencies(&address).cloned().collect();
-            out.push(c);
-        }
-    }
-    Ok(out)
 }
 
 #[cfg(test)]
