@@ -160,7 +160,17 @@ fn report(e: &anyhow::Error, err: &mut dyn Write) {
         let _ = writeln!(err, "{stack_error}");
         return;
     }
-    let _ = writeln!(err, "error: {e:#}");
+    // Typed errors name their cause in their own message; a cause is added only when
+    // the text so far does not say it already.
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    let _ = writeln!(err, "error: {text}");
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 /// Why a stack and its contexts could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("cannot read stack file {path}: {source}")]
+    #[error("cannot read stack file {path}: {source} (name another with -f FILE)")]
     Read {
         path: String,
         source: std::io::Error,
