@@ -188,3 +188,40 @@ fn is_stale(e: &anyhow::Error) -> bool {
             Some(quai_core::apply::ApplyError::StalePlan { .. })
         )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_says_its_cause_once() {
+        let e = anyhow::Error::new(stack_file::LoadError::Read {
+            path: "stack.toml".into(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "gone"),
+        });
+        let mut err = Vec::new();
+        report(&e, &mut err);
+        let text = String::from_utf8(err).unwrap();
+        assert_eq!(text.matches("gone").count(), 1, "{text}");
+        assert!(
+            text.starts_with("error: cannot read stack file stack.toml"),
+            "{text}"
+        );
+
+        let e = anyhow::Error::new(std::io::Error::other("disk full")).context("saving");
+        let mut err = Vec::new();
+        report(&e, &mut err);
+        assert_eq!(
+            String::from_utf8(err).unwrap(),
+            "error: saving: disk full\n"
+        );
+    }
+
+    #[test]
+    fn a_stale_plan_and_a_closed_pipe_are_told_apart() {
+        let stale = anyhow::Error::new(planfile::Stale::StackFile);
+        assert!(is_stale(&stale));
+        let pipe = anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+        assert!(is_broken_pipe(&pipe) && !is_stale(&pipe));
+    }
+}
