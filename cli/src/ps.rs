@@ -30,6 +30,21 @@ pub(crate) fn ps(ctx: &mut Ctx<'_, '_>, file: &Path) -> anyhow::Result<i32> {
             ports(&container.ports),
         ]);
     }
+    // Containers of the stack that the state does not know (left by an interrupted
+    // apply): the next apply deletes them.
+    let recorded: std::collections::BTreeSet<&str> =
+        state.resources.values().map(|r| r.id.as_str()).collect();
+    for (id, seen) in &observed.containers {
+        if !recorded.contains(id.as_str()) {
+            rows.push(vec![
+                seen.address.to_string(),
+                seen.name.clone(),
+                format!("{} (not in the state)", status(Some(seen))),
+                seen.image_id.hex()[..12].to_string(),
+                String::new(),
+            ]);
+        }
+    }
     table::write(
         ctx.io.out,
         &["ADDRESS", "NAME", "STATUS", "IMAGE", "PORTS"],

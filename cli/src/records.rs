@@ -45,7 +45,10 @@ pub(crate) fn inspect(
         Kind::Container => {
             let seen = place.backend.observe(&loaded.stack.name, &[])?;
             let container = seen.containers.get(&recorded.id);
-            let mut v = serde_json::to_value(container)?;
+            let mut v = match container {
+                Some(c) => serde_json::to_value(c)?,
+                None => json!({ "status": "missing" }),
+            };
             if let Value::Object(map) = &mut v {
                 map.insert("summary".into(), ps::status(container).into());
             }

@@ -325,3 +325,66 @@ fn lock_timeout_waits_for_the_holder_to_let_go() {
         assert!(run.out.contains("Apply complete"), "{}", run.out);
     });
 }
+
+#[test]
+fn ps_tells_containers_removed_outside_quai_and_containers_the_state_forgot() {
+    use quai_core::address::Address;
+    use quai_core::backend::sim::SimBackend;
+    use quai_core::state::file::FileStore;
+    use quai_core::state::StateStore;
+
+    let q = Quai::new();
+    let file = q.example("app");
+    let file_s = file.to_str().unwrap();
+    q.expect(0, &["apply", "-f", file_s, "-y"]);
+    let sim_dir = q.root.path().join("sim");
+    let store = FileStore::new(&sim_dir);
+
+    // container.web removed behind quai's back.
+    let web = store.read("app").unwrap().resources[&Address::container("web", 0)]
+        .id
+        .clone();
+    let world = sim_dir.join("world.json");
+    let sim = SimBackend::from_json(&fs::read_to_string(&world).unwrap()).unwrap();
+    sim.remove_outside(&web).unwrap();
+    fs::write(&world, sim.to_json()).unwrap();
+
+    // container.db forgotten by the state (as after an interrupted apply).
+    {
+        let mut lock = store
+            .lock("app", "test", std::time::Duration::ZERO)
+            .unwrap();
+        let mut state = lock.load().unwrap();
+        state.resources.remove(&Address::container("db", 0));
+        lock.save(&mut state).unwrap();
+    }
+
+    let ps = q.expect(0, &["ps", "-f", file_s]);
+    let row = |address: &str| {
+        ps.out
+            .lines()
+            .find(|l| l.starts_with(&format!("{address} ")))
+            .unwrap_or_else(|| panic!("no row for {address}:\n{}", ps.out))
+            .to_string()
+    };
+    assert!(row("container.web").contains("missing"), "{}", ps.out);
+    assert!(
+        row("container.db").contains("running (not in the state)"),
+        "{}",
+        ps.out
+    );
+    let summary = q.expect(
+        0,
+        &[
+            "inspect",
+            "--file",
+            file_s,
+            "container.web",
+            "-f",
+            "{{ .Observed.Summary }}",
+        ],
+    );
+    assert_eq!(summary.out, "missing\n");
+    let plan = q.expect(2, &["plan", "-f", file_s, "--detailed-exitcode"]);
+    assert!(plan.out.contains("removed outside quai"), "{}", plan.out);
+}
