@@ -146,15 +146,16 @@ pub(super) fn copy_dir(from: &Path, to: &Path) {
 pub(super) fn binary() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY.get_or_init(|| {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "-p", "quai", "--bin", "quai"])
-            .current_dir(repo())
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "cargo build -p quai failed");
-        // The test executable is target/debug/deps/suite-…; the binary target/debug/quai.
+        // The test executable is target/PROFILE/deps/suite-…; the binary target/PROFILE/quai.
         let exe = std::env::current_exe().unwrap();
         let dir = exe.parent().unwrap().parent().unwrap();
+        let mut build = Command::new(env!("CARGO"));
+        build.args(["build", "--quiet", "-p", "quai", "--bin", "quai"]);
+        if dir.file_name().is_some_and(|p| p == "release") {
+            build.arg("--release");
+        }
+        let status = build.current_dir(repo()).status().expect("cargo runs");
+        assert!(status.success(), "cargo build -p quai failed");
         let binary = dir.join(format!("quai{}", std::env::consts::EXE_SUFFIX));
         assert!(binary.exists(), "{} is missing", binary.display());
         binary
