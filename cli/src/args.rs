@@ -132,12 +132,18 @@ pub enum Command {
     Ps {
         #[command(flatten)]
         stack: StackFile,
+        /// The rows as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Lists the images of the backend's store, one row per tag.
     Images {
         /// Full image ids.
         #[arg(long)]
         no_trunc: bool,
+        /// The images as JSON (id, layers, config, tags).
+        #[arg(long)]
+        json: bool,
     },
     /// Shows an image's layers.
     History {

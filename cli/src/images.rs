@@ -6,10 +6,15 @@ use quai_core::image::{Digest, ImageInfo, Reference};
 
 use crate::{exit, table, Ctx};
 
-pub(crate) fn images(ctx: &mut Ctx<'_, '_>, no_trunc: bool) -> anyhow::Result<i32> {
+pub(crate) fn images(ctx: &mut Ctx<'_, '_>, no_trunc: bool, json: bool) -> anyhow::Result<i32> {
     let place = ctx.place()?;
+    let images = place.backend.images()?;
+    if json {
+        writeln!(ctx.io.out, "{}", serde_json::to_string_pretty(&images)?)?;
+        return Ok(exit::OK);
+    }
     let mut rows = Vec::new();
-    for image in place.backend.images()? {
+    for image in images {
         let id = image_id(&image.digest, no_trunc);
         let size = table::size(image.size());
         if image.tags.is_empty() {

@@ -128,13 +128,13 @@ fn dispatch(command: Command, ctx: &mut Ctx<'_, '_>) -> anyhow::Result<i32> {
             auto_approve,
             run,
         } => apply::destroy(ctx, &stack.file, volumes, auto_approve, &run),
-        Command::Ps { stack } => ps::ps(ctx, &stack.file),
+        Command::Ps { stack, json } => ps::ps(ctx, &stack.file, json),
         Command::Logs {
             stack,
             address,
             follow,
         } => ps::logs(ctx, &stack.file, &address, follow),
-        Command::Images { no_trunc } => images::images(ctx, no_trunc),
+        Command::Images { no_trunc, json } => images::images(ctx, no_trunc, json),
         Command::History { image, no_trunc } => images::history(ctx, &image, no_trunc),
         Command::Inspect {
             stack,

@@ -12,7 +12,7 @@ use quai_core::stack::{PortMapping, Protocol};
 use crate::stack_file::Loaded;
 use crate::{exit, table, Ctx};
 
-pub(crate) fn ps(ctx: &mut Ctx<'_, '_>, file: &Path) -> anyhow::Result<i32> {
+pub(crate) fn ps(ctx: &mut Ctx<'_, '_>, file: &Path, json: bool) -> anyhow::Result<i32> {
     let loaded = Loaded::read(file)?;
     let place = ctx.place()?;
     let state = place.store.read(&loaded.stack.name)?;
@@ -45,11 +45,22 @@ pub(crate) fn ps(ctx: &mut Ctx<'_, '_>, file: &Path) -> anyhow::Result<i32> {
             ]);
         }
     }
-    table::write(
-        ctx.io.out,
-        &["ADDRESS", "NAME", "STATUS", "IMAGE", "PORTS"],
-        &rows,
-    )?;
+    const HEADER: [&str; 5] = ["ADDRESS", "NAME", "STATUS", "IMAGE", "PORTS"];
+    if json {
+        let objects: Vec<serde_json::Map<String, serde_json::Value>> = rows
+            .into_iter()
+            .map(|row| {
+                HEADER
+                    .iter()
+                    .map(|h| h.to_lowercase())
+                    .zip(row.into_iter().map(serde_json::Value::from))
+                    .collect()
+            })
+            .collect();
+        writeln!(ctx.io.out, "{}", serde_json::to_string_pretty(&objects)?)?;
+    } else {
+        table::write(ctx.io.out, &HEADER, &rows)?;
+    }
     Ok(exit::OK)
 }
 

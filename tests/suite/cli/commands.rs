@@ -388,3 +388,27 @@ fn ps_tells_containers_removed_outside_quai_and_containers_the_state_forgot() {
     let plan = q.expect(2, &["plan", "-f", file_s, "--detailed-exitcode"]);
     assert!(plan.out.contains("removed outside quai"), "{}", plan.out);
 }
+
+#[test]
+fn ps_and_images_speak_json_too() {
+    let q = Quai::new();
+    let file = q.example("app");
+    let file_s = file.to_str().unwrap();
+    q.expect(0, &["apply", "-f", file_s, "-y"]);
+    let ps: Value =
+        serde_json::from_str(&q.expect(0, &["ps", "-f", file_s, "--json"]).out).unwrap();
+    let rows = ps.as_array().unwrap();
+    assert_eq!(rows.len(), 3, "{ps:#}");
+    assert!(rows.iter().all(|r| r["status"] == "running"), "{ps:#}");
+    assert_eq!(rows[2]["address"], "container.web");
+    assert_eq!(rows[2]["ports"], "8080->80/tcp");
+    let images: Value = serde_json::from_str(&q.expect(0, &["images", "--json"]).out).unwrap();
+    assert!(
+        images
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["tags"] == serde_json::json!(["app/api:latest"])),
+        "{images:#}"
+    );
+}
