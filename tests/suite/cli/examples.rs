@@ -165,3 +165,23 @@ fn transcript_of_the_cache_example_after_editing_package_json() {
             .out
     );
 }
+
+/// What the book shows for `hello`: plan, apply, ps, logs.
+#[test]
+fn transcript_of_the_hello_example() {
+    let q = Quai::new();
+    let file = q.example("hello");
+    let file_s = file.to_str().unwrap();
+    insta::assert_snapshot!("hello_plan", q.expect(0, &["plan", "-f", file_s]).out);
+    insta::assert_snapshot!(
+        "hello_apply",
+        q.expect(0, &["apply", "-f", file_s, "-y", "--parallelism", "1"])
+            .out
+    );
+    insta::assert_snapshot!("hello_ps", q.expect(0, &["ps", "-f", file_s]).out);
+    insta::assert_snapshot!(
+        "hello_logs",
+        q.expect(0, &["logs", "--file", file_s, "container.hello"])
+            .out
+    );
+}
