@@ -70,7 +70,7 @@ pub struct StackFile {
     pub file: PathBuf,
 }
 
-/// The stack file, for commands whose `-f` means something else (as `docker` has it).
+/// The stack file, for commands whose `-f` means something else (`--format`, `--follow`).
 #[derive(Debug, Clone, Args)]
 pub struct StackFileLong {
     /// The stack file (`-f` is taken by this command).
@@ -254,7 +254,7 @@ mod tests {
     }
 
     #[test]
-    fn dash_f_is_the_stack_file_except_where_docker_gives_it_another_meaning() {
+    fn dash_f_is_the_stack_file_except_for_format_and_follow() {
         let cli = Cli::try_parse_from(["quai", "plan", "-f", "x.toml"]).unwrap();
         assert!(
             matches!(cli.command, Command::Plan { stack, .. } if stack.file == Path::new("x.toml"))
