@@ -18,13 +18,13 @@ Environment:
   QUAI_BACKEND  default for --backend
   QUAI_ROOT     where quai keeps states and the sim world (default /var/lib/quai as root,
                 else $XDG_STATE_HOME/quai or ~/.local/state/quai)
-  NO_COLOR      any value turns colour off (colour is only ever used on a terminal)";
+  NO_COLOR      set and not empty: no colour (colour is only ever used on a terminal)";
 
 /// quai: declarative containers. A TOML stack file declares images, containers,
 /// volumes and networks; `plan` shows what would change and why, `apply` makes it so,
 /// `destroy` tears it down.
 #[derive(Debug, Parser)]
-#[command(name = "quai", version, after_help = EXIT_CODES)]
+#[command(name = "quai", version, after_help = EXIT_CODES, args_override_self = true)]
 pub struct Cli {
     /// Where containers run. `sim` (the default for now) is quai's simulated backend,
     /// kept in QUAI_ROOT/sim/world.json so that it lasts across commands; `linux` is the
@@ -41,7 +41,7 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
     pub lock_timeout: Duration,
 
-    /// No colour, even on a terminal (also: NO_COLOR set to anything).
+    /// No colour, even on a terminal (also: NO_COLOR set and not empty).
     #[arg(long, global = true)]
     pub no_color: bool,
 
@@ -70,12 +70,21 @@ pub struct StackFile {
     pub file: PathBuf,
 }
 
-/// The stack file, for commands whose `-f` means something else (as `docker` has it).
+/// The stack file, for commands whose `-f` means something else (`--format`, `--follow`).
 #[derive(Debug, Clone, Args)]
 pub struct StackFileLong {
     /// The stack file (`-f` is taken by this command).
     #[arg(long = "file", value_name = "FILE", default_value = "stack.toml")]
     pub file: PathBuf,
+}
+
+/// How apply and destroy run their steps.
+#[derive(Debug, Clone, Args)]
+pub struct RunOptions {
+    /// Steps run at once at most (default: the number of CPUs, up to 8). `1` runs them
+    /// one after the other, so that the progress lines come in the same order every time.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub parallelism: Option<u16>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -103,6 +112,8 @@ pub enum Command {
         /// Do not ask.
         #[arg(short = 'y', long)]
         auto_approve: bool,
+        #[command(flatten)]
+        run: RunOptions,
     },
     /// Deletes the stack's containers, networks and images (volumes only with --volumes).
     Destroy {
@@ -114,17 +125,25 @@ pub enum Command {
         /// Do not ask.
         #[arg(short = 'y', long)]
         auto_approve: bool,
+        #[command(flatten)]
+        run: RunOptions,
     },
     /// Lists the stack's containers.
     Ps {
         #[command(flatten)]
         stack: StackFile,
+        /// The rows as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Lists the images of the backend's store, one row per tag.
     Images {
         /// Full image ids.
         #[arg(long)]
         no_trunc: bool,
+        /// The images as JSON (id, layers, config, tags).
+        #[arg(long)]
+        json: bool,
     },
     /// Shows an image's layers.
     History {
@@ -235,7 +254,7 @@ mod tests {
     }
 
     #[test]
-    fn dash_f_is_the_stack_file_except_where_docker_gives_it_another_meaning() {
+    fn dash_f_is_the_stack_file_except_for_format_and_follow() {
         let cli = Cli::try_parse_from(["quai", "plan", "-f", "x.toml"]).unwrap();
         assert!(
             matches!(cli.command, Command::Plan { stack, .. } if stack.file == Path::new("x.toml"))

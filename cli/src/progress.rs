@@ -29,11 +29,11 @@ impl Lines {
         Lines { build_steps }
     }
 
-    /// `step 3/5`, counting from 1 (events count steps from 0).
+    /// `step 3/5`: events count a build's steps after FROM from 1.
     fn step(&self, image: &Address, step: usize) -> String {
         match self.build_steps.get(image) {
-            Some(total) => format!("step {}/{total}", step + 1),
-            None => format!("step {}", step + 1),
+            Some(total) => format!("step {step}/{total}"),
+            None => format!("step {step}"),
         }
     }
 
@@ -59,10 +59,10 @@ impl Lines {
                 None => {
                     let done = match action {
                         Action::NoOp => return None,
-                        Action::Create => "created",
-                        Action::Update => "updated in place",
-                        Action::Replace => "replaced",
-                        Action::Delete => "deleted",
+                        Action::Create => "creation complete",
+                        Action::Update => "update complete",
+                        Action::Replace => "replacement complete",
+                        Action::Delete => "deletion complete",
                     };
                     format!("{address}: {done}")
                 }
@@ -124,7 +124,7 @@ impl Lines {
                 };
                 match from {
                     Some(from) => format!("{address}: {} → {to}", from.as_str()),
-                    None => format!("{address}: {to}"),
+                    None => format!("{address}: container {to}"),
                 }
             }
             Event::VolumeCreated { address } => format!("{address}: volume created"),
@@ -134,6 +134,8 @@ impl Lines {
             }
             Event::NetworkRemoved { address } => format!("{address}: network removed"),
             Event::Note { address, message } => match address {
+                // A note that names its address already is printed as it is.
+                Some(address) if message.starts_with(&address.to_string()) => message.clone(),
                 Some(address) => format!("{address}: {message}"),
                 None => format!("note: {message}"),
             },
@@ -186,7 +188,7 @@ mod tests {
         assert_eq!(
             lines.line(&Event::CacheMiss {
                 image: Address::image("api"),
-                step: 2,
+                step: 3,
                 instruction: "COPY package.json /app/".into(),
                 reason: MissReason::ContentChanged {
                     files: vec!["package.json".into()]

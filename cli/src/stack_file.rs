@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use quai_core::image::context::Ignore;
 use quai_core::image::{Context, Digest};
 use quai_core::resource::desired::Desired;
 use quai_core::stack::{self, ImageSpec, Stack, StackError};
@@ -14,7 +15,7 @@ use serde::{Deserialize, Serialize};
 /// Why a stack and its contexts could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("cannot read stack file {path}: {source}")]
+    #[error("cannot read stack file {path}: {source} (name another with -f FILE)")]
     Read {
         path: String,
         source: std::io::Error,
@@ -119,8 +120,14 @@ fn folder_name(folder: &Path) -> String {
         .unwrap_or_else(|| "stack".to_string())
 }
 
-/// Every file under `dir`, recursively, by `/`-separated relative path.
+/// Every file under `dir`, recursively, by `/`-separated relative path, with its Unix
+/// mode; files that the context's `.dockerignore` excludes are not read.
 pub fn read_context(dir: &Path) -> std::io::Result<Context> {
+    let ignore = match fs::read_to_string(dir.join(".dockerignore")) {
+        Ok(text) => Ignore::parse(&text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ignore::default(),
+        Err(e) => return Err(e),
+    };
     let mut ctx = Context::new();
     let mut pending = vec![(dir.to_path_buf(), String::new())];
     while let Some((folder, prefix)) = pending.pop() {
@@ -135,21 +142,46 @@ pub fn read_context(dir: &Path) -> std::io::Result<Context> {
             let path = entry.path();
             let meta = fs::metadata(&path)?;
             if meta.is_dir() {
+                // Not pruned: a `!` line may bring back a file inside an excluded folder.
                 pending.push((path, relative));
-            } else if meta.is_file() {
-                ctx.insert(relative, fs::read(&path)?);
+            } else if meta.is_file() && !ignore.excludes(&relative) {
+                ctx.insert_with_mode(relative, fs::read(&path)?, mode(&meta));
             }
         }
     }
     Ok(ctx)
 }
 
-/// One digest for a whole context: every path and content, in path order.
+#[cfg(unix)]
+fn mode(meta: &fs::Metadata) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode()
+}
+
+#[cfg(not(unix))]
+fn mode(_: &fs::Metadata) -> u32 {
+    quai_core::image::context::DEFAULT_MODE
+}
+
+/// One digest for what a build may see of a context: every visible path, its mode and
+/// content, in path order.
 pub fn context_digest(ctx: &Context) -> Digest {
+    let modes: Vec<[u8; 4]> = ctx
+        .visible()
+        .iter()
+        .map(|p| ctx.mode(p).to_le_bytes())
+        .collect();
     Digest::of_parts(
-        ctx.files
-            .iter()
-            .flat_map(|(path, content)| [path.as_bytes(), content.as_slice()]),
+        ctx.visible()
+            .into_iter()
+            .zip(&modes)
+            .flat_map(|(path, mode)| {
+                [
+                    path.as_bytes(),
+                    &mode[..],
+                    ctx.get(path).unwrap_or_default(),
+                ]
+            }),
     )
 }
 
@@ -180,6 +212,36 @@ mod tests {
         let mut c = Context::new();
         c.insert("package.jso", "n{}");
         assert_ne!(context_digest(&a), context_digest(&c));
+    }
+
+    #[test]
+    fn dockerignored_files_are_not_read_and_modes_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(".dockerignore"), "node_modules\n*.log\n").unwrap();
+        fs::create_dir_all(dir.path().join("node_modules/x")).unwrap();
+        fs::write(dir.path().join("node_modules/x/index.js"), "x").unwrap();
+        fs::write(dir.path().join("debug.log"), "x").unwrap();
+        fs::write(dir.path().join("run.sh"), "#!/bin/sh").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(dir.path().join("run.sh"), fs::Permissions::from_mode(0o755))
+                .unwrap();
+        }
+        let ctx = read_context(dir.path()).unwrap();
+        let paths: Vec<&str> = ctx.files.keys().map(String::as_str).collect();
+        assert_eq!(paths, [".dockerignore", "run.sh"]);
+        #[cfg(unix)]
+        assert_eq!(ctx.mode("run.sh"), 0o755);
+    }
+
+    #[test]
+    fn a_context_digest_changes_with_a_mode() {
+        let mut a = Context::new();
+        a.insert("run.sh", "x");
+        let mut b = Context::new();
+        b.insert_with_mode("run.sh", "x", 0o755);
+        assert_ne!(context_digest(&a), context_digest(&b));
     }
 
     #[test]

@@ -172,7 +172,7 @@ mod tests {
 
     #[test]
     fn plan_order_is_images_volumes_networks_containers() {
-        let mut v = vec![
+        let mut v = [
             Address::container("a", 0),
             Address::network("n"),
             Address::image("z"),

@@ -53,7 +53,8 @@ pub enum Event {
         address: Address,
         because: Address,
     },
-    /// A build step found its layer in the cache.
+    /// A build step found its layer in the cache. In build events, `step` counts the
+    /// steps after FROM from 1, as the progress line `step 2/5` shows it.
     CacheHit {
         image: Address,
         step: usize,

@@ -1,4 +1,5 @@
 //! quai's integration tests, in one binary.
 
+mod cli;
 mod layer_cache;
 mod stack_errors;

@@ -14,6 +14,9 @@ use crate::stack::{DependsOn, Healthcheck, PortMapping, Resources, RestartPolicy
 pub mod desired;
 
 /// One resource's configuration, of any kind.
+// A container's configuration is much larger than a volume's; configs are few and read
+// far more than moved, so they stay unboxed and easy to match.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ResourceConfig {
