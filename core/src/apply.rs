@@ -3,16 +3,38 @@
 //! the steps that depend on it are skipped and every failure is reported; the state
 //! left behind is one from which the next apply converges.
 //!
-//! Decides on actions alone; reasons are for people.
+//! Decides on actions alone; reasons are for people (but for `Kept`, which it tells).
+//!
+//! Each change becomes one or two tasks: a *removal* (Delete, and the first half of a
+//! Replace) and a *making* (Create, Update, and the second half of a Replace).
+//! Makings follow dependencies forward: a container after its image, volumes, networks
+//! and the containers it depends on ([`Change::depends_on`], plus what its configuration
+//! names). Removals follow them backward, from the recorded configurations: a network is
+//! removed after the containers attached to it. Every container making waits for every
+//! container removal, so that names and host ports are free. So a replaced network is
+//! removed after its containers, made again, and its containers made after it.
+//!
+//! Crash safety: the state is written after every backend action that changes what
+//! exists, and every backend call is idempotent or tolerated when repeated (removing a
+//! container that is gone is success; a container name held by an earlier, interrupted
+//! apply's container of the same address is freed). Interrupted anywhere, the next
+//! plan sees either the recorded resource or an orphan of the stack (which it deletes).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Mutex, MutexGuard};
 
-use crate::address::Address;
-use crate::backend::{Backend, BackendError};
-use crate::event::EventSink;
-use crate::image::Context;
-use crate::plan::Plan;
-use crate::state::{StateError, StateLock};
+use crate::address::{Address, Kind};
+use crate::backend::{Backend, BackendError, BuildRequest};
+use crate::event::{Event, EventSink};
+use crate::image::{Context, Reference};
+use crate::plan::{Action, Change, Plan, Reason};
+use crate::resource::{ContainerResource, ImageResource, ResolvedMount, ResourceConfig};
+use crate::stack::DependsOn;
+use crate::state::{Recorded, State, StateError, StateLock};
+
+mod schedule;
+
+use schedule::{Schedule, Task, TaskEnd};
 
 /// How an apply runs.
 #[derive(Debug, Clone)]
@@ -62,7 +84,8 @@ pub enum ApplyError {
 }
 
 /// Applies `plan` with `backend`, writing the state through `lock` after each step.
-/// `contexts` are the build contexts of the stack's images, by image name.
+/// `contexts` are the build contexts of the stack's images, by image name (an image
+/// without one builds from an empty context).
 pub fn apply(
     plan: &Plan,
     backend: &dyn Backend,
@@ -71,6 +94,418 @@ pub fn apply(
     events: &dyn EventSink,
     options: &ApplyOptions,
 ) -> Result<ApplyReport, ApplyError> {
-    let _ = (plan, backend, lock, contexts, events, options);
-    todo!("apply")
+    let state = lock.load()?;
+    if state.stack != plan.stack {
+        return Err(ApplyError::WrongStack {
+            planned: plan.stack.clone(),
+            current: state.stack,
+        });
+    }
+    if state.serial != plan.serial {
+        return Err(ApplyError::StalePlan {
+            planned: plan.serial,
+            current: state.serial,
+        });
+    }
+    for change in &plan.changes {
+        if change.action == Action::NoOp && change.reasons.contains(&Reason::Kept) {
+            events.emit(Event::Note {
+                address: Some(change.address.clone()),
+                message: format!("{} kept (ask --volumes to delete it)", change.address),
+            });
+        }
+    }
+    let run = Run {
+        plan,
+        backend,
+        contexts,
+        events,
+        healthy_wanted: healthy_wanted(plan),
+        shared: Mutex::new(Shared { state, lock }),
+    };
+    let mut schedule = Schedule::new(plan);
+    let sequential = options.parallelism <= 1 || cfg!(target_arch = "wasm32");
+    if sequential {
+        while let Some(task) = schedule.next_ready(events) {
+            let end = run.task(&task)?;
+            schedule.finish(task, end, events);
+        }
+    } else {
+        drive_parallel(&run, &mut schedule, options.parallelism)?;
+    }
+    Ok(schedule.report())
 }
+
+/// Runs tasks on up to `parallelism` threads; the first interruption stops the
+/// launching of new tasks and is returned once the running ones end.
+#[cfg(not(target_arch = "wasm32"))]
+fn drive_parallel(
+    run: &Run<'_>,
+    schedule: &mut Schedule,
+    parallelism: usize,
+) -> Result<(), ApplyError> {
+    let (tx, rx) = std::sync::mpsc::channel::<(Task, Result<TaskEnd, ApplyError>)>();
+    let mut first_error = None;
+    std::thread::scope(|scope| {
+        let mut running = 0;
+        loop {
+            while first_error.is_none() && running < parallelism {
+                let Some(task) = schedule.next_ready(run.events) else {
+                    break;
+                };
+                running += 1;
+                let tx = tx.clone();
+                scope.spawn(move || {
+                    let end = run.task(&task);
+                    let _ = tx.send((task, end));
+                });
+            }
+            if running == 0 {
+                break;
+            }
+            let Ok((task, end)) = rx.recv() else { break };
+            running -= 1;
+            match end {
+                Ok(end) => schedule.finish(task, end, run.events),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+    });
+    first_error.map_or(Ok(()), Err)
+}
+
+#[cfg(target_arch = "wasm32")]
+fn drive_parallel(
+    run: &Run<'_>,
+    schedule: &mut Schedule,
+    _parallelism: usize,
+) -> Result<(), ApplyError> {
+    while let Some(task) = schedule.next_ready(run.events) {
+        let end = run.task(&task)?;
+        schedule.finish(task, end, run.events);
+    }
+    Ok(())
+}
+
+/// Names of containers that some container waits on with `{ NAME = "healthy" }`.
+fn healthy_wanted(plan: &Plan) -> BTreeSet<String> {
+    plan.changes
+        .iter()
+        .filter_map(|c| match &c.after {
+            Some(ResourceConfig::Container(after)) => Some(after),
+            _ => None,
+        })
+        .flat_map(|after| after.depends_on.iter())
+        .filter(|(_, condition)| **condition == DependsOn::Healthy)
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
+struct Shared<'a> {
+    state: State,
+    lock: &'a mut dyn StateLock,
+}
+
+/// What every task needs.
+struct Run<'a> {
+    plan: &'a Plan,
+    backend: &'a dyn Backend,
+    contexts: &'a BTreeMap<String, Context>,
+    events: &'a dyn EventSink,
+    healthy_wanted: BTreeSet<String>,
+    shared: Mutex<Shared<'a>>,
+}
+
+impl<'a> Run<'a> {
+    fn shared(&self) -> MutexGuard<'_, Shared<'a>> {
+        self.shared.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Writes the state with `address` recorded as `recorded` (or forgotten).
+    fn record(&self, address: &Address, recorded: Option<Recorded>) -> Result<(), ApplyError> {
+        let mut guard = self.shared();
+        let shared = &mut *guard;
+        match recorded {
+            Some(r) => shared.state.resources.insert(address.clone(), r),
+            None => shared.state.resources.remove(address),
+        };
+        shared.lock.save(&mut shared.state)?;
+        Ok(())
+    }
+
+    fn recorded_id(&self, address: &Address) -> String {
+        self.shared()
+            .state
+            .resources
+            .get(address)
+            .map(|r| r.id.clone())
+            .unwrap_or_default()
+    }
+
+    /// Runs one task: `Err` only when the apply must stop (interruption, state write).
+    fn task(&self, task: &Task) -> Result<TaskEnd, ApplyError> {
+        let change = &self.plan.changes[task.change];
+        crate::failpoint!("apply::before_step");
+        let outcome = if task.remove {
+            self.remove(change)?
+        } else {
+            self.make(change)?
+        };
+        Ok(match outcome {
+            Ok(()) => TaskEnd::Done,
+            Err(e) => TaskEnd::Failed(e.to_string()),
+        })
+    }
+
+    /// The removal half: Delete, or the first half of Replace.
+    fn remove(&self, change: &Change) -> Result<Result<(), BackendError>, ApplyError> {
+        let address = &change.address;
+        let config = change.before.as_ref().or(change.after.as_ref());
+        let acted = match (address.kind, config) {
+            // Images stay in the store (they are the build cache's and other stacks');
+            // only the state forgets them.
+            (Kind::Image, _) => Ok(()),
+            (Kind::Volume, Some(ResourceConfig::Volume(v))) => {
+                self.backend.remove_volume(&v.name).inspect(|_| {
+                    self.events.emit(Event::VolumeRemoved {
+                        address: address.clone(),
+                    })
+                })
+            }
+            (Kind::Network, Some(ResourceConfig::Network(n))) => {
+                self.backend.remove_network(&n.name).inspect(|_| {
+                    self.events.emit(Event::NetworkRemoved {
+                        address: address.clone(),
+                    })
+                })
+            }
+            (Kind::Container, _) => {
+                let id = if change.id.is_empty() {
+                    self.recorded_id(address)
+                } else {
+                    change.id.clone()
+                };
+                match self.backend.remove_container(&id, self.events) {
+                    // Gone already (removed outside quai, or by an interrupted apply).
+                    Err(BackendError::NoSuchContainer { .. }) => Ok(()),
+                    other if id.is_empty() => other.or(Ok(())),
+                    other => other,
+                }
+            }
+            // A volume or network change without its configuration: nothing to name.
+            _ => Ok(()),
+        };
+        if let Err(e) = acted {
+            return Ok(Err(e));
+        }
+        crate::failpoint!("apply::after_backend");
+        self.record(address, None)?;
+        crate::failpoint!("apply::after_record");
+        Ok(Ok(()))
+    }
+
+    /// The making half: Create, Update, or the second half of Replace.
+    fn make(&self, change: &Change) -> Result<Result<(), BackendError>, ApplyError> {
+        let address = &change.address;
+        let Some(after) = &change.after else {
+            return Ok(Ok(()));
+        };
+        let made = match after {
+            ResourceConfig::Image(image) => self.make_image(address, image),
+            ResourceConfig::Volume(v) => {
+                self.backend.create_volume(&self.plan.stack, v).map(|()| {
+                    self.events.emit(Event::VolumeCreated {
+                        address: address.clone(),
+                    });
+                    (String::new(), BTreeMap::new())
+                })
+            }
+            ResourceConfig::Network(n) => {
+                self.backend
+                    .create_network(&self.plan.stack, n)
+                    .map(|subnet| {
+                        self.events.emit(Event::NetworkCreated {
+                            address: address.clone(),
+                            subnet: subnet.to_string(),
+                        });
+                        let attributes =
+                            BTreeMap::from([("subnet".to_string(), subnet.to_string())]);
+                        (String::new(), attributes)
+                    })
+            }
+            ResourceConfig::Container(c) if change.action == Action::Update => {
+                let id = if change.id.is_empty() {
+                    self.recorded_id(address)
+                } else {
+                    change.id.clone()
+                };
+                self.backend
+                    .update_container(&id, &c.resources, c.restart)
+                    .map(|()| (id, BTreeMap::new()))
+            }
+            ResourceConfig::Container(c) => return self.make_container(address, after, c),
+        };
+        let (id, attributes) = match made {
+            Ok(made) => made,
+            Err(e) => return Ok(Err(e)),
+        };
+        crate::failpoint!("apply::after_backend");
+        self.record(
+            address,
+            Some(Recorded {
+                config: after.clone(),
+                id,
+                attributes,
+            }),
+        )?;
+        crate::failpoint!("apply::after_record");
+        Ok(Ok(()))
+    }
+
+    fn make_image(
+        &self,
+        address: &Address,
+        image: &ImageResource,
+    ) -> Result<(String, BTreeMap<String, String>), BackendError> {
+        let info = match image {
+            ImageResource::Pull { reference, .. } => {
+                let parsed: Reference =
+                    reference
+                        .parse()
+                        .map_err(
+                            |e: crate::image::ReferenceError| BackendError::ImageNotFound {
+                                reference: e.to_string(),
+                            },
+                        )?;
+                self.backend.pull(&parsed, self.events)?
+            }
+            ImageResource::Build { name, .. } => {
+                let empty = Context::new();
+                let context = self.contexts.get(name).unwrap_or(&empty);
+                let request = BuildRequest {
+                    address,
+                    image,
+                    context,
+                };
+                self.backend.build(&request, self.events)?
+            }
+        };
+        Ok((info.digest.to_string(), BTreeMap::new()))
+    }
+
+    /// Creates and starts a container (and waits for its health when a dependent asks).
+    fn make_container(
+        &self,
+        address: &Address,
+        after: &ResourceConfig,
+        c: &ContainerResource,
+    ) -> Result<Result<(), BackendError>, ApplyError> {
+        let stack = &self.plan.stack;
+        let created = match self
+            .backend
+            .create_container(stack, address, c, self.events)
+        {
+            Err(BackendError::NameTaken { .. }) => match self.free_name(address, &c.name) {
+                Ok(true) => self
+                    .backend
+                    .create_container(stack, address, c, self.events),
+                Ok(false) => Err(BackendError::NameTaken {
+                    name: c.name.clone(),
+                }),
+                Err(e) => Err(e),
+            },
+            other => other,
+        };
+        let id = match created {
+            Ok(id) => id,
+            Err(e) => return Ok(Err(e)),
+        };
+        let recorded = Recorded {
+            config: after.clone(),
+            id: id.clone(),
+            attributes: BTreeMap::new(),
+        };
+        if let Err(e) = self.backend.start_container(&id, self.events) {
+            // Take back what was created, so that the next plan simply creates it; if
+            // even that fails, record it: the next plan sees it not running and
+            // replaces it.
+            if self.backend.remove_container(&id, self.events).is_err() {
+                self.record(address, Some(recorded))?;
+            }
+            return Ok(Err(e));
+        }
+        let healthy = if self.healthy_wanted.contains(&address.name) {
+            self.backend.wait_healthy(&id)
+        } else {
+            Ok(())
+        };
+        crate::failpoint!("apply::after_backend");
+        self.record(address, Some(recorded))?;
+        crate::failpoint!("apply::after_record");
+        Ok(healthy)
+    }
+
+    /// A container named `name` exists already. When it is this stack's container for
+    /// this very address and the state does not know it (left by an interrupted apply),
+    /// it is removed and `true` returned.
+    fn free_name(&self, address: &Address, name: &str) -> Result<bool, BackendError> {
+        let observed = self.backend.observe(&self.plan.stack, &[])?;
+        let known: BTreeSet<String> = self
+            .shared()
+            .state
+            .resources
+            .values()
+            .map(|r| r.id.clone())
+            .collect();
+        let Some((id, _)) = observed
+            .containers
+            .iter()
+            .find(|(id, o)| o.name == name && &o.address == address && !known.contains(*id))
+        else {
+            return Ok(false);
+        };
+        self.backend.remove_container(id, self.events)?;
+        Ok(true)
+    }
+}
+
+/// What a configuration depends on, by address, among the addresses of the plan:
+/// a container's image, volumes, networks and the containers it depends on.
+pub(crate) fn config_dependencies(config: &ResourceConfig, plan: &Plan) -> Vec<Address> {
+    let ResourceConfig::Container(c) = config else {
+        return Vec::new();
+    };
+    let volumes: BTreeSet<&str> = c
+        .mounts
+        .iter()
+        .filter_map(|m| match m {
+            ResolvedMount::Volume { volume, .. } => Some(volume.as_str()),
+            ResolvedMount::Bind { .. } => None,
+        })
+        .collect();
+    let configs = plan
+        .changes
+        .iter()
+        .flat_map(|ch| [ch.before.as_ref(), ch.after.as_ref()].map(|cfg| (ch, cfg)))
+        .filter_map(|(ch, cfg)| cfg.map(|cfg| (&ch.address, cfg)));
+    let mut deps = BTreeSet::new();
+    for (address, cfg) in configs {
+        let depends = match cfg {
+            ResourceConfig::Image(i) => i.run_reference() == c.image,
+            ResourceConfig::Volume(v) => volumes.contains(v.name.as_str()),
+            ResourceConfig::Network(n) => c.networks.contains(&n.name),
+            ResourceConfig::Container(_) => {
+                address.kind == Kind::Container && c.depends_on.contains_key(&address.name)
+            }
+        };
+        if depends {
+            deps.insert(address.clone());
+        }
+    }
+    deps.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -94,6 +94,10 @@ pub enum BackendError {
     NameTaken { name: String },
     #[error("volume `{name}` is used by {users:?}")]
     VolumeInUse { name: String, users: Vec<String> },
+    #[error("no network named `{name}`")]
+    NoSuchNetwork { name: String },
+    #[error("no volume named `{name}`")]
+    NoSuchVolume { name: String },
     #[error("network `{name}` still has containers attached: {users:?}")]
     NetworkInUse { name: String, users: Vec<String> },
     #[error("subnet {subnet} overlaps network `{other}`")]
