@@ -7,11 +7,13 @@
 pub mod build;
 pub mod context;
 pub mod digest;
+pub mod layer;
 pub mod reference;
 
 pub use build::{BuildPlan, BuildStep, CacheKey, CachePrediction, MissReason};
 pub use context::Context;
 pub use digest::Digest;
+pub use layer::LayerFile;
 pub use reference::{Reference, ReferenceError};
 
 use serde::{Deserialize, Serialize};

@@ -10,6 +10,8 @@ use crate::resource::ResourceConfig;
 
 pub mod diff;
 pub mod render;
+#[cfg(test)]
+pub(crate) mod testing;
 
 pub use diff::{destroy, diff, PlanError};
 
@@ -74,6 +76,9 @@ pub enum Reason {
     Destroy,
     /// A volume that a destroy keeps (ask `--volumes` to delete it).
     Kept,
+    /// The container is replaced and has no named volume for its data: what it wrote
+    /// in its writable layer is lost.
+    WritableLayerDropped,
 }
 
 /// One step of the plan.

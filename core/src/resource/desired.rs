@@ -2,15 +2,23 @@
 //! desired configuration of every address. Pure.
 //!
 //! Pulled images take the digest their reference resolves to in the observation; built
-//! images get their steps' cache keys from [`crate::image::build`].
+//! images get their steps' cache keys from [`crate::image::build`]. A FROM that names
+//! another image of the stack (`FROM base`, or its tag `STACK/base:latest`) builds on
+//! that image: its identity is the base digest.
 
 use std::collections::BTreeMap;
 
 use crate::address::Address;
-use crate::backend::Observed;
-use crate::image::Context;
-use crate::resource::ResourceConfig;
-use crate::stack::Stack;
+use crate::backend::{Observed, ObservedImage};
+use crate::graph::Cycle;
+use crate::image::build::{build_key, plan_steps, BuildError};
+use crate::image::{Context, Reference, ReferenceError};
+use crate::resource::{
+    backend_name, container_name, ContainerResource, ImageResource, NetworkResource, ResolvedMount,
+    ResourceConfig, VolumeResource,
+};
+use crate::stack::dockerfile::Dockerfile;
+use crate::stack::{BuildSource, ImageRef, ImageSpec, MountSource, Stack};
 
 /// What the user asked for: the stack, and the files of each build context, by image
 /// name.
@@ -31,6 +39,14 @@ pub enum DesiredError {
     },
     #[error("{address}: image `{reference}` is neither in the local store nor in the registry")]
     UnknownImage { address: Address, reference: String },
+    #[error("{address}: FROM `{from}`: {source}")]
+    BadBase {
+        address: Address,
+        from: String,
+        source: ReferenceError,
+    },
+    #[error("images build on each other in a loop: {0}")]
+    Cycle(Cycle),
 }
 
 /// Every address of the stack with its desired configuration.
@@ -38,6 +54,276 @@ pub fn resolve(
     desired: &Desired,
     observed: &Observed,
 ) -> Result<BTreeMap<Address, ResourceConfig>, DesiredError> {
-    let _ = (desired, observed);
-    todo!("resource::desired::resolve")
+    let stack = &desired.stack;
+    let images = resolve_images(desired, observed)?;
+    let mut out = BTreeMap::new();
+    for (name, image) in &images {
+        out.insert(Address::image(name), ResourceConfig::Image(image.clone()));
+    }
+    for name in stack.volumes.keys() {
+        out.insert(
+            Address::volume(name),
+            ResourceConfig::Volume(VolumeResource {
+                name: backend_name(&stack.name, name),
+            }),
+        );
+    }
+    for (name, spec) in &stack.networks {
+        out.insert(
+            Address::network(name),
+            ResourceConfig::Network(NetworkResource {
+                name: backend_name(&stack.name, name),
+                subnet: spec.subnet,
+            }),
+        );
+    }
+    for (name, spec) in &stack.containers {
+        let (image, image_id) = match &spec.image {
+            ImageRef::Stack(key) => match images.get(key) {
+                Some(i) => (i.run_reference().to_string(), i.identity().clone()),
+                None => {
+                    return Err(DesiredError::UnknownImage {
+                        address: Address::container(name, 0),
+                        reference: key.clone(),
+                    })
+                }
+            },
+            ImageRef::Reference(r) => {
+                let written = r.to_string();
+                match lookup(observed, &written) {
+                    Some(o) => (written, o.info.digest.clone()),
+                    None => {
+                        return Err(DesiredError::UnknownImage {
+                            address: Address::container(name, 0),
+                            reference: written,
+                        })
+                    }
+                }
+            }
+        };
+        let mounts: Vec<ResolvedMount> = spec
+            .volumes
+            .iter()
+            .map(|m| match &m.source {
+                MountSource::Volume(v) => ResolvedMount::Volume {
+                    volume: backend_name(&stack.name, v),
+                    target: m.target.clone(),
+                    read_only: m.read_only,
+                },
+                MountSource::Bind(path) => ResolvedMount::Bind {
+                    source: path.clone(),
+                    target: m.target.clone(),
+                    read_only: m.read_only,
+                },
+            })
+            .collect();
+        let networks: Vec<String> = spec
+            .networks
+            .iter()
+            .map(|n| backend_name(&stack.name, n))
+            .collect();
+        for index in 0..spec.replicas.max(1) {
+            out.insert(
+                Address::container(name, index),
+                ResourceConfig::Container(ContainerResource {
+                    name: container_name(&stack.name, name, index),
+                    image: image.clone(),
+                    image_id: image_id.clone(),
+                    command: spec.command.clone(),
+                    entrypoint: spec.entrypoint.clone(),
+                    env: spec.env.clone(),
+                    workdir: spec.workdir.clone(),
+                    user: spec.user.clone(),
+                    hostname: spec.hostname.clone(),
+                    ports: spec.ports.clone(),
+                    mounts: mounts.clone(),
+                    networks: networks.clone(),
+                    depends_on: spec.depends_on.clone(),
+                    restart: spec.restart,
+                    read_only: spec.read_only,
+                    resources: spec.resources,
+                    healthcheck: spec.healthcheck.clone(),
+                }),
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// The references the backend must be asked about ([`crate::backend::Backend::observe`])
+/// before [`resolve`]: pulled images, containers' references, and the bases of builds
+/// that are not images of the stack. Sorted, without duplicates.
+pub fn references(desired: &Desired) -> Result<Vec<Reference>, DesiredError> {
+    let stack = &desired.stack;
+    let mut out = std::collections::BTreeSet::new();
+    for (name, spec) in &stack.images {
+        match spec {
+            ImageSpec::Pull { reference } => {
+                out.insert(reference.clone());
+            }
+            ImageSpec::Build { context, source } => {
+                let dockerfile = dockerfile(desired, name, context, source)?;
+                if stack_image(stack, &dockerfile.from).is_none() {
+                    let r = dockerfile.from.parse::<Reference>().map_err(|source| {
+                        DesiredError::BadBase {
+                            address: Address::image(name),
+                            from: dockerfile.from.clone(),
+                            source,
+                        }
+                    })?;
+                    out.insert(r);
+                }
+            }
+        }
+    }
+    for spec in stack.containers.values() {
+        if let ImageRef::Reference(r) = &spec.image {
+            out.insert(r.clone());
+        }
+    }
+    Ok(out.into_iter().collect())
+}
+
+/// The image of the stack that a FROM names, if any: its key (`FROM base`) or its tag
+/// (`FROM blog/base:latest`, `FROM blog/base`).
+pub fn stack_image<'s>(stack: &'s Stack, from: &str) -> Option<&'s str> {
+    if let Some((key, _)) = stack.images.get_key_value(from) {
+        return Some(key);
+    }
+    let rest = from.strip_prefix(&stack.name)?.strip_prefix('/')?;
+    let key = rest.strip_suffix(":latest").unwrap_or(rest);
+    stack.images.get_key_value(key).map(|(k, _)| k.as_str())
+}
+
+/// The image a reference as written resolves to in the observation: by its text, else
+/// by its full form (`docker.io/library/busybox:1.36`).
+fn lookup<'o>(observed: &'o Observed, written: &str) -> Option<&'o ObservedImage> {
+    if let Some(found) = observed.images.get(written) {
+        return Some(found);
+    }
+    let full = written.parse::<Reference>().ok()?.to_string();
+    observed.images.get(&full)
+}
+
+fn dockerfile(
+    desired: &Desired,
+    name: &str,
+    context: &str,
+    source: &BuildSource,
+) -> Result<Dockerfile, DesiredError> {
+    let build = |source: BuildError| DesiredError::Build {
+        address: Address::image(name),
+        source,
+    };
+    match source {
+        BuildSource::Dockerfile(path) => {
+            let shown = match context.trim_end_matches('/') {
+                "" | "." => path.clone(),
+                c => format!("{c}/{path}"),
+            };
+            let text = desired
+                .contexts
+                .get(name)
+                .and_then(|c| c.get(path))
+                .ok_or_else(|| {
+                    build(BuildError::NoDockerfile {
+                        path: shown.clone(),
+                    })
+                })?;
+            Dockerfile::parse(&String::from_utf8_lossy(text), &shown).map_err(build)
+        }
+        BuildSource::Steps(steps) => {
+            Dockerfile::parse(&steps.join("\n"), &format!("images.{name}.steps")).map_err(build)
+        }
+    }
+}
+
+fn resolve_images(
+    desired: &Desired,
+    observed: &Observed,
+) -> Result<BTreeMap<String, ImageResource>, DesiredError> {
+    let mut done = BTreeMap::new();
+    let mut visiting = Vec::new();
+    for name in desired.stack.images.keys() {
+        resolve_image(desired, observed, name, &mut done, &mut visiting)?;
+    }
+    Ok(done)
+}
+
+fn resolve_image(
+    desired: &Desired,
+    observed: &Observed,
+    name: &str,
+    done: &mut BTreeMap<String, ImageResource>,
+    visiting: &mut Vec<String>,
+) -> Result<(), DesiredError> {
+    if done.contains_key(name) {
+        return Ok(());
+    }
+    if let Some(at) = visiting.iter().position(|v| v == name) {
+        return Err(DesiredError::Cycle(Cycle(
+            visiting[at..].iter().map(Address::image).collect(),
+        )));
+    }
+    let stack = &desired.stack;
+    let Some(spec) = stack.images.get(name) else {
+        return Ok(());
+    };
+    let address = Address::image(name);
+    visiting.push(name.to_string());
+    let image = match spec {
+        ImageSpec::Pull { reference } => {
+            let written = reference.to_string();
+            let found = lookup(observed, &written).ok_or_else(|| DesiredError::UnknownImage {
+                address: address.clone(),
+                reference: written.clone(),
+            })?;
+            ImageResource::Pull {
+                reference: written,
+                digest: found.info.digest.clone(),
+            }
+        }
+        ImageSpec::Build { context, source } => {
+            let dockerfile = dockerfile(desired, name, context, source)?;
+            let base_digest = match stack_image(stack, &dockerfile.from) {
+                Some(base) => {
+                    resolve_image(desired, observed, base, done, visiting)?;
+                    done.get(base)
+                        .ok_or_else(|| DesiredError::UnknownImage {
+                            address: address.clone(),
+                            reference: dockerfile.from.clone(),
+                        })?
+                        .identity()
+                        .clone()
+                }
+                None => lookup(observed, &dockerfile.from)
+                    .ok_or_else(|| DesiredError::UnknownImage {
+                        address: address.clone(),
+                        reference: dockerfile.from.clone(),
+                    })?
+                    .info
+                    .digest
+                    .clone(),
+            };
+            let empty = Context::new();
+            let files = desired.contexts.get(name).unwrap_or(&empty);
+            let steps = plan_steps(&dockerfile, files, &base_digest).map_err(|source| {
+                DesiredError::Build {
+                    address: address.clone(),
+                    source,
+                }
+            })?;
+            ImageResource::Build {
+                name: name.to_string(),
+                tag: format!("{}/{name}:latest", stack.name),
+                base: dockerfile.from,
+                key: build_key(&base_digest, &steps),
+                base_digest,
+                steps,
+            }
+        }
+    };
+    visiting.pop();
+    done.insert(name.to_string(), image);
+    Ok(())
 }
