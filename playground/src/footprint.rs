@@ -10,8 +10,8 @@ pub const KERNEL_BYTES: u64 = 100_000_000;
 pub const DISTRIBUTION_BYTES: u64 = 500_000_000;
 /// An Alpine base image, at most.
 pub const ALPINE_BYTES: u64 = 5_000_000;
-/// A VM boots in minutes: we count one.
-pub const VM_BOOT_SECONDS: u64 = 60;
+/// A VM boots in minutes: we count two.
+pub const VM_BOOT_SECONDS: u64 = 120;
 /// A container starts in about a second.
 pub const CONTAINER_BOOT_SECONDS: u64 = 1;
 
@@ -95,7 +95,7 @@ mod tests {
         let f = footprint(&apps);
         assert_eq!(f.vms.kernels, 3);
         assert_eq!(f.vms.disk_bytes, 100_000_000 + 2 * 600_000_000 + 30_000_000);
-        assert_eq!(f.vms.boot_seconds, 120);
+        assert_eq!(f.vms.boot_seconds, 240);
         assert_eq!(f.containers.kernels, 1);
         assert_eq!(f.containers.disk_bytes, 100_000_000 + 30_000_000);
         assert_eq!(f.containers.boot_seconds, 2);

@@ -95,12 +95,12 @@ texts! {
     PlanFailed => "Impossible de planifier", "Cannot plan";
     ApplyFailed => "L'application a échoué", "Apply failed";
     Replay => "Rejouer l'application", "Step through the apply";
-    First => "⏮ Début", "⏮ Start";
+    First => "|◀ Début", "|◀ Start";
     Previous => "◀ Précédent", "◀ Previous";
     Next => "Suivant ▶", "Next ▶";
     Play => "▶ Lecture", "▶ Play";
-    Pause => "⏸ Pause", "⏸ Pause";
-    Last => "Fin ⏭", "End ⏭";
+    Pause => "❚❚ Pause", "❚❚ Pause";
+    Last => "Fin ▶|", "End ▶|";
     NoRun => "Appliquez un plan pour rejouer ses événements un à un.",
         "Apply a plan to replay its events one by one.";
     History => "Historique des états", "History of states";
@@ -146,6 +146,7 @@ texts! {
     Pulled => "téléchargée", "pulled";
     Reused => "déjà présente (partagée)", "already present (shared)";
     Pending => "pas encore jouée", "not played yet";
+    Untagged => "sans étiquette : version remplacée, encore dans le magasin", "untagged: a replaced version, still in the store";
     SharedLayer => "partagée avec", "shared with";
     NoImages => "Aucune image dans le magasin simulé : appliquez la pile.",
         "No image in the simulated store: apply the stack.";
@@ -154,6 +155,7 @@ texts! {
     Transitions => "Transitions jouées", "Transitions played";
     NoContainers => "Aucun conteneur : appliquez la pile.", "No container: apply the stack.";
     Network => "Réseau", "Network";
+    Absent => "absent", "absent";
     Volume => "Volume", "Volume";
     Reach => "Qui joint qui", "Who reaches whom";
     Survives => "Ce qui survit à un remplacement", "What survives a replace";
@@ -163,6 +165,9 @@ texts! {
     Kept => "conservé", "kept";
     Lost => "perdu", "lost";
     WritableLayer => "couche inscriptible", "writable layer";
+    WriteData => "Faire écrire des données par le conteneur", "Make the container write data";
+    DataPresent => "données présentes dans", "data present in";
+    DataAbsent => "aucune donnée dans", "no data in";
     Benchmark => "Mesure : plan + apply de 200 conteneurs", "Measure: plan + apply of 200 containers";
     Reasons => "Raisons", "Reasons";
 }
@@ -245,7 +250,11 @@ pub fn reason(lang: Lang, reason: &quai_core::plan::Reason) -> String {
                 (Lang::En, true) => "forces replacement",
                 (Lang::En, false) => "in place",
             };
-            format!("{field}: {before} → {after} ({how})")
+            format!(
+                "{field}: {} → {} ({how})",
+                short_digests(before),
+                short_digests(after)
+            )
         }
         (Lang::Fr, Drift { observed }) => format!("dérive : {observed}"),
         (Lang::En, Drift { observed }) => format!("drift: {observed}"),
@@ -255,9 +264,36 @@ pub fn reason(lang: Lang, reason: &quai_core::plan::Reason) -> String {
         (Lang::En, Dependency { address }) => format!("{address} is replaced"),
         (Lang::Fr, Destroy) => "demandé par « Détruire »".into(),
         (Lang::En, Destroy) => "asked by “Destroy”".into(),
+        (Lang::Fr, WritableLayerDropped) => {
+            "la couche inscriptible du conteneur est perdue (ce qui n'est pas dans un volume)"
+                .into()
+        }
+        (Lang::En, WritableLayerDropped) => {
+            "the container's writable layer is dropped (whatever is not in a volume)".into()
+        }
         (Lang::Fr, Kept) => "volume conservé (ses données restent)".into(),
         (Lang::En, Kept) => "volume kept (its data stays)".into(),
     }
+}
+
+/// `sha256:` and 64 hex digits become `sha256:` and 12, as ids are shown elsewhere.
+pub fn short_digests(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("sha256:") {
+        let (head, tail) = rest.split_at(i + 7);
+        out.push_str(head);
+        let hex = tail.bytes().take_while(u8::is_ascii_hexdigit).count();
+        if hex == 64 {
+            out.push_str(&tail[..12]);
+            out.push('…');
+        } else {
+            out.push_str(&tail[..hex]);
+        }
+        rest = &tail[hex..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// One event of an apply, as a line of the replay.
@@ -426,6 +462,16 @@ mod tests {
         assert_eq!(Lang::from_code("en"), Lang::En);
         assert_eq!(Lang::from_code("de"), Lang::Fr);
         assert_eq!(Lang::Fr.other(), Lang::En);
+    }
+
+    #[test]
+    fn long_digests_are_shortened_in_reasons() {
+        let d = format!("sha256:{}", "ab".repeat(32));
+        assert_eq!(
+            short_digests(&format!("build: {d} → x")),
+            "build: sha256:abababababab… → x"
+        );
+        assert_eq!(short_digests("sha256:12"), "sha256:12");
     }
 
     #[test]

@@ -215,20 +215,19 @@ impl Scene {
             });
     }
 
-    /// Every status a container went through in this replay, for the lifecycle view.
-    pub fn statuses_seen(&self, address: &Address) -> Vec<ContainerStatus> {
-        let mut seen = Vec::new();
+    /// The states a container went through in this replay, in order (its replacement
+    /// included: a replace shows `running → exited → removed → created → running`).
+    pub fn path(&self, address: &Address) -> Vec<ContainerStatus> {
+        let mut path = Vec::new();
         for t in self.transitions.iter().filter(|t| &t.address == address) {
-            if let Some(from) = t.from {
-                if !seen.contains(&from) {
-                    seen.push(from);
+            if path.is_empty() {
+                if let Some(from) = t.from {
+                    path.push(from);
                 }
             }
-            if !seen.contains(&t.to) {
-                seen.push(t.to);
-            }
+            path.push(t.to);
         }
-        seen
+        path
     }
 }
 
@@ -276,8 +275,8 @@ mod tests {
             "the carried scene forgets old transitions"
         );
         assert_eq!(
-            after.statuses_seen(&Address::container("web", 0)),
-            vec![Running, Exited, Created, Removed]
+            after.path(&Address::container("web", 0)),
+            vec![Running, Exited, Created, Removed, Running]
         );
 
         let destroyed = after.played(&[changed("web", "b", Some(Running), Removed)]);

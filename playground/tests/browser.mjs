@@ -32,16 +32,17 @@ function check(name, ok, detail = "") {
 }
 
 const profile = mkdtempSync(join(tmpdir(), "quai-playground-chromium-"));
-const browser = await chromium.launch({
+// A fresh profile (--user-data-dir) for each run.
+const context = await chromium.launchPersistentContext(profile, {
   executablePath,
+  headless: true,
   args: [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    `--user-data-dir=${profile}`,
   ],
+  viewport: { width: 1400, height: 1000 },
 });
-const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-const page = await context.newPage();
+const page = context.pages()[0] ?? await context.newPage();
 const errors = [];
 page.on("pageerror", (e) => errors.push(String(e)));
 page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
@@ -101,7 +102,7 @@ try {
   await page.fill("#stack", good.replace('image = "web"', 'image = "web"\nreplicas = "deux"'));
   await page.waitForSelector("#stack-error");
   const line = await attr("#stack-error", "data-line");
-  check("stack error names its line", line === "10", `line ${line}: ${await text("#stack-error")}`);
+  check("stack error names its line", line === "9", `line ${line}: ${await text("#stack-error")}`);
   check("gutter marks the error line", (await text(".gutter .error-line")) === line);
   await page.fill("#stack", good);
   await page.waitForSelector("#stack-error", { state: "detached" });
@@ -252,7 +253,7 @@ try {
   console.log(`FAIL unexpected: ${e.stack ?? e}`);
   await shot("failure").catch(() => {});
 } finally {
-  await browser.close();
+  await context.close();
   rmSync(profile, { recursive: true, force: true });
 }
 
