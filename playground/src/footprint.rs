@@ -22,14 +22,19 @@ pub struct App {
     pub address: String,
     /// The image as the stack names it (`web`, `busybox:1.36`).
     pub image: String,
-    /// The image's size in the simulated store, when it is there.
-    pub image_bytes: Option<u64>,
+    /// The image's layers in the simulated store (digest, size); empty when the image
+    /// is not there yet.
+    pub layers: Vec<(String, u64)>,
 }
 
 impl App {
     /// The image's size, or an Alpine base when the image is not in the store yet.
     pub fn bytes(&self) -> u64 {
-        self.image_bytes.unwrap_or(ALPINE_BYTES)
+        if self.layers.is_empty() {
+            ALPINE_BYTES
+        } else {
+            self.layers.iter().map(|(_, b)| b).sum()
+        }
     }
 }
 
@@ -52,8 +57,8 @@ pub struct Footprint {
 /// Adds up the costs for `apps`.
 ///
 /// VMs: the host's kernel, then per app a guest kernel, a distribution and the app.
-/// Containers: the host's kernel, then each distinct image once (containers of one
-/// image share its layers).
+/// Containers: the host's kernel, then each distinct layer once (containers of one
+/// image share its layers, and images share their common base layers).
 pub fn footprint(apps: &[App]) -> Footprint {
     let n = apps.len() as u64;
     let vms = Cost {
@@ -63,12 +68,22 @@ pub fn footprint(apps: &[App]) -> Footprint {
             + apps.iter().map(App::bytes).sum::<u64>(),
         boot_seconds: n * VM_BOOT_SECONDS,
     };
-    let mut images: Vec<(&str, u64)> = apps.iter().map(|a| (a.image.as_str(), a.bytes())).collect();
-    images.sort();
-    images.dedup_by(|a, b| a.0 == b.0);
+    // Each layer once; an image not in the store yet counts as one Alpine-sized layer.
+    let mut layers: Vec<(String, u64)> = apps
+        .iter()
+        .flat_map(|a| {
+            if a.layers.is_empty() {
+                vec![(format!("image {}", a.image), ALPINE_BYTES)]
+            } else {
+                a.layers.clone()
+            }
+        })
+        .collect();
+    layers.sort();
+    layers.dedup_by(|a, b| a.0 == b.0);
     let containers = Cost {
         kernels: 1,
-        disk_bytes: KERNEL_BYTES + images.iter().map(|(_, b)| b).sum::<u64>(),
+        disk_bytes: KERNEL_BYTES + layers.iter().map(|(_, b)| b).sum::<u64>(),
         boot_seconds: n * CONTAINER_BOOT_SECONDS,
     };
     Footprint { vms, containers }
@@ -78,19 +93,23 @@ pub fn footprint(apps: &[App]) -> Footprint {
 mod tests {
     use super::*;
 
-    fn app(address: &str, image: &str, bytes: Option<u64>) -> App {
+    fn app(address: &str, image: &str, layers: &[(&str, u64)]) -> App {
         App {
             address: address.into(),
             image: image.into(),
-            image_bytes: bytes,
+            layers: layers.iter().map(|(d, b)| (d.to_string(), *b)).collect(),
         }
     }
 
     #[test]
     fn each_vm_carries_its_own_kernel_and_distribution() {
         let apps = [
-            app("container.web", "web", Some(10_000_000)),
-            app("container.db", "db", Some(20_000_000)),
+            app(
+                "container.web",
+                "web",
+                &[("base", 4_000_000), ("web", 6_000_000)],
+            ),
+            app("container.db", "db", &[("db", 20_000_000)]),
         ];
         let f = footprint(&apps);
         assert_eq!(f.vms.kernels, 3);
@@ -104,14 +123,33 @@ mod tests {
     #[test]
     fn replicas_of_one_image_share_it_but_not_a_vm() {
         let apps = [
-            app("container.web", "web", None),
-            app("container.web[1]", "web", None),
-            app("container.web[2]", "web", None),
+            app("container.web", "web", &[]),
+            app("container.web[1]", "web", &[]),
+            app("container.web[2]", "web", &[]),
         ];
         let f = footprint(&apps);
         assert_eq!(f.containers.disk_bytes, KERNEL_BYTES + ALPINE_BYTES);
         assert_eq!(f.vms.kernels, 4);
         assert!(f.vms.disk_bytes > 10 * f.containers.disk_bytes);
+    }
+
+    #[test]
+    fn images_sharing_a_base_layer_store_it_once() {
+        let apps = [
+            app(
+                "container.old",
+                "nginx:1.25",
+                &[("debian", 50), ("nginx125", 40)],
+            ),
+            app(
+                "container.new",
+                "nginx:1.27",
+                &[("debian", 50), ("nginx127", 43)],
+            ),
+        ];
+        let f = footprint(&apps);
+        assert_eq!(f.containers.disk_bytes, KERNEL_BYTES + 50 + 40 + 43);
+        assert_eq!(f.vms.disk_bytes, KERNEL_BYTES + 2 * 600_000_000 + 90 + 93);
     }
 
     #[test]

@@ -124,7 +124,7 @@ texts! {
     Hardware => "Matériel", "Hardware";
     HostOs => "OS hôte (noyau)", "Host OS (kernel)";
     Hypervisor => "Hyperviseur", "Hypervisor";
-    GuestOs => "OS invité", "Guest OS";
+    GuestOs => "OS invité (noyau + distribution)", "Guest OS (kernel + distribution)";
     Engine => "Moteur de conteneurs (quai)", "Container engine (quai)";
     App => "Application", "Application";
     Total => "Total", "Total";
@@ -133,8 +133,8 @@ texts! {
     BootContainer => "quelques secondes", "a few seconds";
     Disk => "Disque", "Disk";
     Kernels => "Noyaux", "Kernels";
-    VmCosts => "Coûts du cours : noyau ≈ 100 Mo, distribution ≥ 500 Mo, Alpine < 5 Mo ; démarrage en minutes (VM) contre secondes (conteneur).",
-        "The course's costs: a kernel ≈ 100 MB, a distribution ≥ 500 MB, Alpine < 5 MB; boot in minutes (VM) vs seconds (container).";
+    VmCosts => "Coûts du cours : noyau ≈ 100 Mo, distribution ≥ 500 Mo, Alpine < 5 Mo ; démarrage en minutes (VM) contre secondes (conteneur). Côté conteneurs, une couche partagée par plusieurs images n'est stockée qu'une fois.",
+        "The course's costs: a kernel ≈ 100 MB, a distribution ≥ 500 MB, Alpine < 5 MB; boot in minutes (VM) vs seconds (container). On the container side, a layer shared by several images is stored once.";
     NoApps => "La pile ne déclare aucun conteneur.", "The stack declares no container.";
     Image => "Image", "Image";
     Layer => "Couche", "Layer";
@@ -394,7 +394,8 @@ pub fn event(lang: Lang, event: &quai_core::event::Event) -> String {
         } => {
             let from = from.map(|s| status(lang, s)).unwrap_or("—");
             let code = exit_code.map(|c| format!(" ({c})")).unwrap_or_default();
-            format!("{address} : {from} → {}{code}", status(lang, *to))
+            let colon = lang.pick(" :", ":");
+            format!("{address}{colon} {from} → {}{code}", status(lang, *to))
         }
         VolumeCreated { address } => {
             lang.pick(format!("{address} créé"), format!("{address} created"))

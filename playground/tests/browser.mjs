@@ -206,7 +206,8 @@ try {
   await apply();
   check("tags goal met", await goalMet());
   await view("layers");
-  check("one image card carries two tags", (await page.locator(".image-card").filter({ has: page.locator(".tag-chip:nth-of-type(2)") }).count()) >= 1);
+  check("one image card carries two tags", (await page.locator(".image-card").filter({ has: page.locator(".tag-chip:nth-of-type(2)") }).count()) === 1);
+  check("its layer was pulled once, under either tag", (await count(".layer-row.pulled")) === 1 && (await count(".layer-row.reused")) === 0);
   await shot("layers-tags");
 
   // A second version shares its base.

@@ -50,19 +50,20 @@ fn mark(
                 }
             }
         }
+        // Pulled under any of its tags wins over found already under another.
+        let mut reused = None;
         for (reference, layers) in &scene.pulls {
             if !tags.contains(&short_reference(reference)) {
                 continue;
             }
             if let Some(pulled) = layers.iter().find(|p| p.digest == layer.digest) {
-                return Some(if pulled.reused {
-                    Mark::Reused
-                } else {
-                    Mark::Pulled
-                });
+                if !pulled.reused {
+                    return Some(Mark::Pulled);
+                }
+                reused = Some(Mark::Reused);
             }
         }
-        None
+        reused
     };
     match find(now) {
         Some(m) => m,

@@ -116,7 +116,7 @@ pub fn lifecycle(ctx: &Ctx<'_>) -> Html {
                     let path: Vec<&str> = scene.path(a).into_iter().map(|s| i18n::status(lang, s)).collect();
                     html! {
                         <tr data-address={a.to_string()} data-status={c.status.as_str()}>
-                            <td><code>{ a.to_string() }</code><br/><small class="muted">{ c.id.chars().take(12).collect::<String>() }</small></td>
+                            <td><code>{ a.to_string() }</code><br/><small class="muted">{ crate::view::short_id(&c.id) }</small></td>
                             <td><span class={classes!("status", c.status.as_str())}>{ i18n::status(lang, c.status) }</span></td>
                             <td>{ path.join(" → ") }</td>
                         </tr>

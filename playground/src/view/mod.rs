@@ -182,7 +182,7 @@ fn lesson_panel(ctx: &Ctx<'_>) -> Html {
             <h2>{ lesson.title(lang) }</h2>
             <p>{ lesson.text(lang) }</p>
             <p class={classes!("goal", met.then_some("met"))} id="goal" data-met={met.to_string()}>
-                <strong>{ ctx.t(Text::Goal) }{ " : " }</strong>{ lesson.goal(lang) }
+                <strong>{ ctx.t(Text::Goal) }{ lang.pick(" : ", ": ") }</strong>{ lesson.goal(lang) }
                 <span class="goal-state">{ if met { ctx.t(Text::GoalMet) } else { ctx.t(Text::GoalNotMet) } }</span>
             </p>
             if let Some(data) = &lesson.data {
@@ -190,14 +190,19 @@ fn lesson_panel(ctx: &Ctx<'_>) -> Html {
                     <button id="write-data" onclick={ctx.on(Action::WriteData)}
                         disabled={ctx.store.data().is_none()}>{ ctx.t(Text::WriteData) }</button>
                     { match ctx.store.data() {
-                        Some((id, true)) => html! { <span class="kept" id="data-state" data-present="true">{ format!("{} {} ({id}) : {}", ctx.t(Text::DataPresent), data.container, data.path) }</span> },
-                        Some((id, false)) => html! { <span class="lost" id="data-state" data-present="false">{ format!("{} {} ({id}) : {}", ctx.t(Text::DataAbsent), data.container, data.path) }</span> },
+                        Some((id, true)) => html! { <span class="kept" id="data-state" data-present="true">{ format!("{} container.{} ({}) : {}", ctx.t(Text::DataPresent), data.container, short_id(&id), data.path) }</span> },
+                        Some((id, false)) => html! { <span class="lost" id="data-state" data-present="false">{ format!("{} container.{} ({}) : {}", ctx.t(Text::DataAbsent), data.container, short_id(&id), data.path) }</span> },
                         None => html! {},
                     } }
                 </p>
             }
         </section>
     }
+}
+
+/// A container id as people read it: its first 12 characters.
+pub fn short_id(id: &str) -> String {
+    id.chars().take(12).collect()
 }
 
 fn views(ctx: &Ctx<'_>) -> Html {

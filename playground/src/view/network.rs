@@ -128,7 +128,7 @@ pub fn network(ctx: &Ctx<'_>) -> Html {
                     <ul class="survives" id="survives">
                         { for containers.iter().map(|(name, spec)| html! {
                             <li>
-                                <code>{ name.as_str() }</code>{ " : " }
+                                <code>{ name.as_str() }</code>{ ctx.lang().pick(" : ", ": ") }
                                 { for spec.volumes.iter().map(|m| match &m.source {
                                     MountSource::Volume(v) => html! { <span class="kept">{ format!("{} {v} → {} ({}) ", ctx.t(Text::Volume), m.target, ctx.t(Text::Kept)) }</span> },
                                     MountSource::Bind(p) => html! { <span class="kept">{ format!("{p} → {} ({}) ", m.target, ctx.t(Text::Kept)) }</span> },

@@ -38,7 +38,7 @@ pub fn replay(ctx: &Ctx<'_>) -> Html {
             if !store.shown().failed.is_empty() {
                 <div class="error" id="apply-failures">
                     <strong>{ ctx.t(Text::ApplyFailed) }</strong>
-                    <ul>{ for store.shown().failed.iter().map(|(a, e)| html! { <li><code>{ a }</code>{ " : " }{ e }</li> }) }</ul>
+                    <ul>{ for store.shown().failed.iter().map(|(a, e)| html! { <li><code>{ a }</code>{ ctx.lang().pick(" : ", ": ") }{ e }</li> }) }</ul>
                 </div>
             }
             <ol class="events" id="events">
@@ -65,7 +65,7 @@ pub fn history(ctx: &Ctx<'_>) -> Html {
                 { for store.history.iter().enumerate().map(|(i, s)| {
                     let label = match &s.deed {
                         Deed::Start => ctx.t(Text::Initial).to_string(),
-                        Deed::Write { id } => format!("#{i} {} ({id})", ctx.t(Text::WriteData)),
+                        Deed::Write { id } => format!("#{i} {} ({})", ctx.t(Text::WriteData), crate::view::short_id(id)),
                         Deed::Apply | Deed::Destroy => {
                             let what = if s.deed == Deed::Apply { ctx.t(Text::Apply) } else { ctx.t(Text::Destroy) };
                             match &s.plan {

@@ -35,7 +35,14 @@ fn apps(ctx: &Ctx<'_>) -> Vec<App> {
             apps.push(App {
                 address: address.to_string(),
                 image,
-                image_bytes: bytes.map(ImageInfo::size),
+                layers: bytes
+                    .map(|i| {
+                        i.layers
+                            .iter()
+                            .map(|l| (l.digest.to_string(), l.size))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             });
         }
     }
