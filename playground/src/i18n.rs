@@ -165,6 +165,9 @@ texts! {
     Kept => "conservé", "kept";
     Lost => "perdu", "lost";
     WritableLayer => "couche inscriptible", "writable layer";
+    Kill => "Tuer (SIGKILL)", "Kill (SIGKILL)";
+    Killed => "Tué hors de quai :", "Killed outside quai:";
+    Restarts => "Politique de redémarrage", "Restart policy";
     WriteData => "Faire écrire des données par le conteneur", "Make the container write data";
     DataPresent => "données présentes dans", "data present in";
     DataAbsent => "aucune donnée dans", "no data in";

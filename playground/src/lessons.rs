@@ -166,6 +166,36 @@ fn tags_goal(p: &Progress<'_>) -> bool {
     p.sandbox.images().iter().any(|i| i.tags.len() >= 2)
 }
 
+/// Restart: a container went through `restarting`, and one killed outside quai runs
+/// again after a later apply.
+fn restart_goal(p: &Progress<'_>) -> bool {
+    let restarted = p.runs().any(|events| {
+        events.iter().any(|e| {
+            matches!(
+                e,
+                Event::ContainerChanged {
+                    to: ContainerStatus::Restarting,
+                    ..
+                }
+            )
+        })
+    });
+    // The last kill, and whether an apply came after it with that container running.
+    let healed = p
+        .history
+        .iter()
+        .enumerate()
+        .rev()
+        .find_map(|(i, s)| match &s.deed {
+            Deed::Kill { address } => Some((i, address)),
+            _ => None,
+        })
+        .is_some_and(|(i, address)| {
+            p.history[i + 1..].iter().any(|s| s.deed == Deed::Apply) && running(p).contains(address)
+        });
+    restarted && healed
+}
+
 /// Versions: a pull reused layers already in the store.
 fn versions_goal(p: &Progress<'_>) -> bool {
     p.runs().any(|events| {
@@ -177,7 +207,7 @@ fn versions_goal(p: &Progress<'_>) -> bool {
 
 /// The lessons, in the order of the course. Their images are those of the simulated
 /// registry (busybox, alpine, debian, nginx).
-pub static LESSONS: [Lesson; 5] = [
+pub static LESSONS: [Lesson; 6] = [
     Lesson {
         id: "cache",
         title: ["Le cache et package.json", "The cache and package.json"],
@@ -329,6 +359,34 @@ ports = ["8080:80"]
 "#,
         files: &[],
         check: versions_goal,
+        data: None,
+    },
+    Lesson {
+        id: "restart",
+        title: ["Cycle de vie et redémarrage", "Lifecycle and restarts"],
+        text: [
+            "Un conteneur vit : créé, en marche, arrêté, supprimé. « worker » échoue dès son lancement (exit 1) : avec restart = \"on-failure\", il passe en « redémarre ». « web » tourne : tuez-le dans la vue « Cycle de vie » (comme un plantage hors de quai), puis planifiez : quai voit la dérive et l'application le relance.",
+            "A container lives: created, running, exited, removed. “worker” fails as soon as it starts (exit 1): with restart = \"on-failure\" it goes to “restarting”. “web” runs: kill it in the “Lifecycle” view (as a crash outside quai), then plan: quai sees the drift and apply brings it back.",
+        ],
+        goal: [
+            "Un conteneur est passé par « redémarre », et web, tué hors de quai, tourne de nouveau après une application.",
+            "A container went through “restarting”, and web, killed outside quai, runs again after an apply.",
+        ],
+        stack: r#"[stack]
+name = "cours"
+
+[containers.worker]
+image = "busybox:1.36"
+command = ["sh", "-c", "exit 1"]
+restart = "on-failure"
+
+[containers.web]
+image = "busybox:1.36"
+command = ["httpd", "-f", "-p", "80"]
+ports = ["8080:80"]
+"#,
+        files: &[],
+        check: restart_goal,
         data: None,
     },
 ];

@@ -30,6 +30,9 @@ pub enum SandboxError {
     State(#[from] StateError),
 }
 
+/// The exit code of a process killed by SIGKILL (128 + 9).
+pub const SIGKILL_EXIT: i32 = 137;
+
 /// What an apply (or destroy) did, with every event it told.
 #[derive(Debug, Clone)]
 pub struct Run {
@@ -150,6 +153,12 @@ impl Sandbox {
     /// else into its writable layer.
     pub fn write_file(&self, id: &str, path: &str, bytes: &[u8]) -> Result<(), SandboxError> {
         Ok(self.backend.write_file(id, path, bytes)?)
+    }
+
+    /// Container `id`'s process is killed outside quai (SIGKILL); its restart policy
+    /// applies.
+    pub fn kill(&self, id: &str) -> Result<(), SandboxError> {
+        Ok(self.backend.kill(id, SIGKILL_EXIT)?)
     }
 
     /// Every image in the simulated store.

@@ -8,7 +8,8 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use quai_core::event::Event;
+use quai_core::address::Address;
+use quai_core::event::{ContainerStatus, Event};
 use quai_core::image::Context;
 use quai_core::plan::Plan;
 use quai_core::resource::desired::Desired;
@@ -59,6 +60,10 @@ pub enum Deed {
     /// The lesson's container wrote its data file; `id` is the container that wrote it.
     Write {
         id: String,
+    },
+    /// A container's process was killed outside quai (SIGKILL).
+    Kill {
+        address: Address,
     },
 }
 
@@ -142,6 +147,9 @@ pub enum Action {
     Destroy,
     /// The lesson's container writes its data file (as its program would).
     WriteData,
+    /// A container's process is killed outside quai (SIGKILL, exit 137); its restart
+    /// policy applies, and the next plan sees the drift.
+    Kill(Address),
     /// Replay: to the start, back one event, forward one event, to the end.
     First,
     Previous,
@@ -228,6 +236,7 @@ impl Store {
             Action::Apply => self.apply(),
             Action::Destroy => self.destroy(),
             Action::WriteData => self.write_data(),
+            Action::Kill(address) => self.kill(address),
             Action::First => self.position = 0,
             Action::Previous => self.position = self.position.saturating_sub(1),
             Action::Next => {
@@ -461,6 +470,66 @@ impl Store {
         self.playing = false;
     }
 
+    fn kill(&mut self, address: Address) {
+        let Ok(stack) = &self.parsed else { return };
+        let name = stack.name.clone();
+        let sandbox = self.shown().sandbox.clone();
+        let Some(id) = sandbox
+            .state(&name)
+            .resources
+            .get(&address)
+            .map(|r| r.id.clone())
+        else {
+            return;
+        };
+        let status = |s: &Sandbox| {
+            s.observe_stack(&name)
+                .ok()
+                .and_then(|o| o.containers.get(&id).map(|c| (c.status, c.exit_code)))
+        };
+        let Some((from, _)) = status(&sandbox) else {
+            return;
+        };
+        if let Err(e) = sandbox.kill(&id) {
+            self.error = Some(e.to_string());
+            return;
+        }
+        let Some((to, code)) = status(&sandbox) else {
+            return;
+        };
+        // What the backend shows changed, told in core's words.
+        let mut events = vec![Event::ContainerChanged {
+            address: address.clone(),
+            id: id.clone(),
+            from: Some(from),
+            to: ContainerStatus::Exited,
+            exit_code: code.or(Some(crate::sandbox::SIGKILL_EXIT)),
+        }];
+        if to != ContainerStatus::Exited {
+            events.push(Event::ContainerChanged {
+                address: address.clone(),
+                id,
+                from: Some(ContainerStatus::Exited),
+                to,
+                exit_code: None,
+            });
+        }
+        let before = self.scene_end().carried();
+        self.history.truncate(self.cursor + 1);
+        self.history.push(Rc::new(Snapshot {
+            deed: Deed::Kill { address },
+            sandbox,
+            plan: None,
+            events,
+            before,
+            failed: Vec::new(),
+        }));
+        self.cursor = self.history.len() - 1;
+        self.position = 0;
+        self.playing = true;
+        self.plan = None;
+    }
+
     fn go_to(&mut self, index: usize) {
         if index < self.history.len() {
             self.cursor = index;
@@ -524,9 +593,6 @@ pub fn image_files<'a>(
 
 #[cfg(test)]
 mod tests {
-    use quai_core::event::ContainerStatus;
-    use quai_core::Address;
-
     use super::*;
 
     fn applied(store: &mut Store) {
@@ -712,6 +778,41 @@ mod tests {
         assert_eq!(store.goal_met(), Some(false));
         edit_stack(&mut store, "nginx:1.25", "nginx:1.27");
         applied(&mut store);
+        assert_eq!(store.goal_met(), Some(true));
+    }
+
+    #[test]
+    fn a_killed_container_shows_its_drift_and_apply_brings_it_back() {
+        let mut store = Store::new();
+        store.reduce(Action::Lesson(Some("restart".into())));
+        applied(&mut store);
+        let worker = Address::container("worker", 0);
+        assert_eq!(
+            store.scene().containers[&worker].status,
+            ContainerStatus::Restarting,
+            "exit 1 with restart on-failure"
+        );
+        assert_eq!(store.goal_met(), Some(false));
+
+        let web = Address::container("web", 0);
+        store.reduce(Action::Kill(web.clone()));
+        store.reduce(Action::Last);
+        assert_eq!(store.scene().containers[&web].status, ContainerStatus::Exited);
+        assert_eq!(store.scene().containers[&web].exit_code, Some(137));
+
+        store.reduce(Action::Plan);
+        let plan = store.plan.clone().unwrap().unwrap();
+        let change = plan.changes.iter().find(|c| c.address == web).unwrap();
+        assert!(
+            change
+                .reasons
+                .iter()
+                .any(|r| matches!(r, quai_core::plan::Reason::Drift { .. })),
+            "{:?}",
+            change.reasons
+        );
+        applied(&mut store);
+        assert_eq!(store.scene().containers[&web].status, ContainerStatus::Running);
         assert_eq!(store.goal_met(), Some(true));
     }
 

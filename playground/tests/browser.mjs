@@ -222,6 +222,22 @@ try {
   check("two images share layers", (await count(".layer-row.shared")) >= 2);
   await shot("layers-versions");
 
+  // Restarts, and a container killed outside quai.
+  await lesson("restart");
+  await apply();
+  await view("lifecycle");
+  check("a failing worker is restarting", (await attr('tr[data-address="container.worker"]', "data-status")) === "restarting");
+  await page.click('button.kill[data-address="container.web"]');
+  await toEnd();
+  check("killing web leaves it exited", (await attr('tr[data-address="container.web"]', "data-status")) === "exited");
+  await page.click("#plan");
+  await page.waitForSelector('li.change[data-address="container.web"]');
+  check("the plan sees the drift", (await text('li.change[data-address="container.web"] .reasons')).includes("dérive"));
+  await apply();
+  check("apply brings web back", (await attr('tr[data-address="container.web"]', "data-status")) === "running");
+  check("restart goal met", await goalMet());
+  await shot("lifecycle-restart");
+
   // Share as a link, open it in a new page.
   await page.click("#share");
   const link = page.url();
@@ -230,8 +246,8 @@ try {
   await other.goto(link);
   await other.waitForSelector("#stack");
   check("the link opens the same stack and lesson",
-    (await other.inputValue("#stack")).includes("nginx:1.27") &&
-    (await other.locator("button[data-lesson=versions].active").count()) === 1);
+    (await other.inputValue("#stack")).includes("exit 1") &&
+    (await other.locator("button[data-lesson=restart].active").count()) === 1);
   await other.close();
 
   // English.

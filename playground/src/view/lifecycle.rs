@@ -6,6 +6,7 @@ use quai_core::event::ContainerStatus::{self, *};
 use yew::prelude::*;
 
 use crate::i18n::{self, Text};
+use crate::store::Action;
 use crate::view::Ctx;
 
 /// Where each state sits in the drawing.
@@ -44,6 +45,15 @@ pub fn lifecycle(ctx: &Ctx<'_>) -> Html {
             .count()
     };
     let states = [Created, Running, Restarting, Exited, Removed];
+    let restart = |a: &quai_core::Address| {
+        ctx.store
+            .parsed
+            .as_ref()
+            .ok()
+            .and_then(|s| s.containers.get(&a.name))
+            .map(|c| c.restart.as_str())
+            .unwrap_or("no")
+    };
     let born = scene
         .transitions
         .iter()
@@ -111,14 +121,20 @@ pub fn lifecycle(ctx: &Ctx<'_>) -> Html {
                 }) }
             </svg>
             <table class="containers" id="container-table">
-                <tr><th>{ ctx.t(Text::Container) }</th><th>{ ctx.t(Text::State) }</th><th>{ ctx.t(Text::Transitions) }</th></tr>
+                <tr><th>{ ctx.t(Text::Container) }</th><th>{ ctx.t(Text::State) }</th><th>{ ctx.t(Text::Restarts) }</th><th>{ ctx.t(Text::Transitions) }</th><th></th></tr>
                 { for scene.containers.iter().map(|(a, c)| {
                     let path: Vec<&str> = scene.path(a).into_iter().map(|s| i18n::status(lang, s)).collect();
                     html! {
                         <tr data-address={a.to_string()} data-status={c.status.as_str()}>
                             <td><code>{ a.to_string() }</code><br/><small class="muted">{ crate::view::short_id(&c.id) }</small></td>
                             <td><span class={classes!("status", c.status.as_str())}>{ i18n::status(lang, c.status) }</span></td>
+                            <td><code>{ restart(a) }</code></td>
                             <td>{ path.join(" → ") }</td>
+                            <td>
+                                if c.status == Running {
+                                    <button class="kill" data-address={a.to_string()} onclick={ctx.on(Action::Kill(a.clone()))}>{ ctx.t(Text::Kill) }</button>
+                                }
+                            </td>
                         </tr>
                     }
                 }) }

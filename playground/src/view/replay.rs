@@ -66,6 +66,7 @@ pub fn history(ctx: &Ctx<'_>) -> Html {
                     let label = match &s.deed {
                         Deed::Start => ctx.t(Text::Initial).to_string(),
                         Deed::Write { id } => format!("#{i} {} ({})", ctx.t(Text::WriteData), crate::view::short_id(id)),
+                        Deed::Kill { address } => format!("#{i} {} {address}", ctx.t(Text::Killed)),
                         Deed::Apply | Deed::Destroy => {
                             let what = if s.deed == Deed::Apply { ctx.t(Text::Apply) } else { ctx.t(Text::Destroy) };
                             match &s.plan {
