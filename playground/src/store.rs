@@ -797,7 +797,10 @@ mod tests {
         let web = Address::container("web", 0);
         store.reduce(Action::Kill(web.clone()));
         store.reduce(Action::Last);
-        assert_eq!(store.scene().containers[&web].status, ContainerStatus::Exited);
+        assert_eq!(
+            store.scene().containers[&web].status,
+            ContainerStatus::Exited
+        );
         assert_eq!(store.scene().containers[&web].exit_code, Some(137));
 
         store.reduce(Action::Plan);
@@ -812,7 +815,10 @@ mod tests {
             change.reasons
         );
         applied(&mut store);
-        assert_eq!(store.scene().containers[&web].status, ContainerStatus::Running);
+        assert_eq!(
+            store.scene().containers[&web].status,
+            ContainerStatus::Running
+        );
         assert_eq!(store.goal_met(), Some(true));
     }
 

@@ -79,6 +79,24 @@ pub fn app() -> Html {
             move || drop(timer)
         });
     }
+    // The event being played stays in sight in the replay's list.
+    use_effect_with((model.0.position, model.0.cursor), |_| {
+        use wasm_bindgen::JsCast;
+        let doc = web_sys::window().and_then(|w| w.document());
+        let list = doc.as_ref().and_then(|d| d.get_element_by_id("events"));
+        let current = doc
+            .as_ref()
+            .and_then(|d| d.query_selector("#events .current").ok().flatten());
+        if let (Some(list), Some(current)) = (list, current) {
+            if let (Ok(list), Ok(current)) = (
+                list.dyn_into::<web_sys::HtmlElement>(),
+                current.dyn_into::<web_sys::HtmlElement>(),
+            ) {
+                let top = current.offset_top() - list.offset_top() - list.client_height() / 2;
+                list.set_scroll_top(top.max(0));
+            }
+        }
+    });
     // The language of the document follows the page's.
     {
         let lang = model.0.lang;
