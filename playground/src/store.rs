@@ -648,6 +648,28 @@ mod tests {
     }
 
     #[test]
+    fn a_broken_build_context_is_reported_by_plan_and_apply_changes_nothing() {
+        let mut store = Store::new();
+        let dockerfile =
+            store.files["web/Dockerfile"].replace("COPY . /app/", "COPY missing.txt /app/");
+        store.reduce(Action::EditFile {
+            path: "web/Dockerfile".into(),
+            text: dockerfile,
+        });
+        store.reduce(Action::Plan);
+        let error = store.plan.clone().unwrap().unwrap_err();
+        assert!(error.contains("missing.txt"), "{error}");
+        store.reduce(Action::Apply);
+        assert!(matches!(store.plan, Some(Err(_))));
+        assert_eq!(store.history.len(), 1, "nothing was applied");
+
+        store.reduce(Action::AddFile("./web/missing.txt".into()));
+        assert_eq!(store.open_file.as_deref(), Some("web/missing.txt"));
+        store.reduce(Action::Plan);
+        assert!(matches!(store.plan, Some(Ok(_))), "{:?}", store.plan);
+    }
+
+    #[test]
     fn apply_replays_step_by_step_and_history_goes_back() {
         let mut store = Store::new();
         store.reduce(Action::Plan);

@@ -108,6 +108,15 @@ try {
   await page.waitForSelector("#stack-error", { state: "detached" });
   check("fixing the stack clears the error", (await count("#stack-error")) === 0);
 
+  // An error in a build context is shown by the plan.
+  await page.click('button.file[data-path="web/Dockerfile"]');
+  const dockerfile = await page.inputValue("#file");
+  await page.fill("#file", dockerfile.replace("COPY . /app/", "COPY missing.txt /app/"));
+  await page.click("#plan");
+  await page.waitForSelector("#plan-error");
+  check("plan names the file a COPY lacks", (await text("#plan-error")).includes("missing.txt"));
+  await page.fill("#file", dockerfile);
+
   // Plan: everything to create, each build step a miss.
   await page.click("#plan");
   await page.waitForSelector("#plan-summary");
