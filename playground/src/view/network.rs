@@ -24,14 +24,45 @@ pub fn network(ctx: &Ctx<'_>) -> Html {
         return html! { <p class="muted">{ ctx.t(Text::NoApps) }</p> };
     }
     let scene = store.scene();
-    let containers: Vec<(&String, &quai_core::stack::ContainerSpec)> =
-        stack.containers.iter().collect();
     let networks: Vec<&String> = stack.networks.keys().collect();
+    // Containers ordered by where their networks sit, so that links cross less.
+    let place = |spec: &quai_core::stack::ContainerSpec| {
+        let at: Vec<usize> = spec
+            .networks
+            .iter()
+            .filter_map(|n| networks.iter().position(|x| *x == n))
+            .collect();
+        if at.is_empty() {
+            f64::MAX
+        } else {
+            at.iter().sum::<usize>() as f64 / at.len() as f64
+        }
+    };
+    let mut containers: Vec<(&String, &quai_core::stack::ContainerSpec)> =
+        stack.containers.iter().collect();
+    containers.sort_by(|a, b| place(a.1).total_cmp(&place(b.1)));
     let volumes: Vec<&String> = stack.volumes.keys().collect();
     let (cy, ny, vy) = (50.0, 170.0, 290.0);
     let cx = |i: usize| spread(containers.len(), i);
     let nx = |i: usize| spread(networks.len(), i);
-    let vx = |i: usize| spread(volumes.len(), i);
+    // A volume sits under the containers that mount it (else spread out).
+    let vx = |j: usize| {
+        let users: Vec<f64> = containers
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, spec))| {
+                spec.volumes
+                    .iter()
+                    .any(|m| m.source == MountSource::Volume(volumes[j].clone()))
+            })
+            .map(|(i, _)| cx(i))
+            .collect();
+        if users.is_empty() {
+            spread(volumes.len(), j)
+        } else {
+            users.iter().sum::<f64>() / users.len() as f64
+        }
+    };
 
     let mut lines = Vec::new();
     for (i, (_, spec)) in containers.iter().enumerate() {
