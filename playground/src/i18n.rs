@@ -80,7 +80,6 @@ texts! {
     Files => "Contextes de build", "Build contexts";
     NoFiles => "Aucune image construite : pas de contexte.", "No image is built: no context.";
     NewFile => "Nouveau fichier (chemin)", "New file (path)";
-    Add => "Ajouter", "Add";
     Plan => "Planifier", "Plan";
     Apply => "Appliquer", "Apply";
     Destroy => "Détruire", "Destroy";
@@ -108,7 +107,6 @@ texts! {
     Redo => "↷ Rétablir", "↷ Redo";
     Initial => "État initial (vide)", "Initial state (empty)";
     ReturnHere => "Revenir ici", "Return here";
-    Views => "Vues", "Views";
     ViewVm => "VM vs conteneurs", "VMs vs containers";
     ViewLayers => "Couches et cache", "Layers and cache";
     ViewLifecycle => "Cycle de vie", "Lifecycle";
@@ -118,7 +116,6 @@ texts! {
     Goal => "Objectif", "Goal";
     GoalMet => "Objectif atteint ✔", "Goal met ✔";
     GoalNotMet => "Objectif pas encore atteint", "Goal not met yet";
-    Events => "Événements", "Events";
     VmSide => "Machines virtuelles", "Virtual machines";
     ContainerSide => "Conteneurs", "Containers";
     Hardware => "Matériel", "Hardware";
@@ -126,8 +123,6 @@ texts! {
     Hypervisor => "Hyperviseur", "Hypervisor";
     GuestOs => "OS invité (noyau + distribution)", "Guest OS (kernel + distribution)";
     Engine => "Moteur de conteneurs (quai)", "Container engine (quai)";
-    App => "Application", "Application";
-    Total => "Total", "Total";
     Boot => "Démarrage", "Boot";
     BootVm => "quelques minutes", "a few minutes";
     BootContainer => "quelques secondes", "a few seconds";
@@ -136,10 +131,6 @@ texts! {
     VmCosts => "Coûts du cours : noyau ≈ 100 Mo, distribution ≥ 500 Mo, Alpine < 5 Mo ; démarrage en minutes (VM) contre secondes (conteneur). Côté conteneurs, une couche partagée par plusieurs images n'est stockée qu'une fois.",
         "The course's costs: a kernel ≈ 100 MB, a distribution ≥ 500 MB, Alpine < 5 MB; boot in minutes (VM) vs seconds (container). On the container side, a layer shared by several images is stored once.";
     NoApps => "La pile ne déclare aucun conteneur.", "The stack declares no container.";
-    Image => "Image", "Image";
-    Layer => "Couche", "Layer";
-    Size => "Taille", "Size";
-    Instruction => "Instruction", "Instruction";
     Tags => "Étiquettes", "Tags";
     CacheHit => "cache : réutilisée", "cache: hit";
     CacheMiss => "cache : reconstruite", "cache: miss";
@@ -171,8 +162,6 @@ texts! {
     WriteData => "Faire écrire des données par le conteneur", "Make the container write data";
     DataPresent => "données présentes dans", "data present in";
     DataAbsent => "aucune donnée dans", "no data in";
-    Benchmark => "Mesure : plan + apply de 200 conteneurs", "Measure: plan + apply of 200 containers";
-    Reasons => "Raisons", "Reasons";
 }
 
 /// `3 créations, 1 modification, …`: the plan's summary line.

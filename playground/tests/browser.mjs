@@ -140,6 +140,7 @@ try {
   check("at the start no container exists yet", (await count('tr[data-address="container.web"]')) === 0);
   await page.click("#next");
   check("next plays one event", (await text("#position")) === `1 / ${total}`);
+  check("the plan marks the step being played", (await count("li.change.running")) === 1);
   await view("layers");
   check("layers not yet played are pending", (await count(".layer-row.pending")) > 0);
   await toEnd();
@@ -258,6 +259,12 @@ try {
     (await other.inputValue("#stack")).includes("exit 1") &&
     (await other.locator("button[data-lesson=restart].active").count()) === 1);
   await other.close();
+
+  // Free play: the stack without a lesson.
+  await page.click('button[data-lesson="free"]');
+  check("free play has no goal", (await count("#goal")) === 0 && (await count("#stack")) === 1);
+  await lesson("restart");
+  await apply();
 
   // English.
   await page.click("#lang");

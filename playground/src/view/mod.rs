@@ -170,6 +170,10 @@ fn header(ctx: &Ctx<'_>) -> Html {
             </div>
             <nav class="lessons" id="lessons">
                 <span class="label">{ ctx.t(Text::Lessons) }</span>
+                <button class={classes!("lesson", store.lesson.is_none().then_some("active"))}
+                    data-lesson="free" onclick={ctx.on(Action::Lesson(None))}>
+                    { ctx.t(Text::FreePlay) }
+                </button>
                 { for LESSONS.iter().map(|l| {
                     let active = store.lesson.is_some_and(|c| c.id == l.id);
                     html! {

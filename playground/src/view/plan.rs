@@ -17,13 +17,14 @@ pub fn plan(ctx: &Ctx<'_>) -> Html {
         },
         Some(Ok(plan)) => {
             let s = plan.summary();
+            let current = ctx.store.scene().current.map(|(a, _)| a);
             html! {
                 <>
                 <p class="summary" id="plan-summary">
                     { if plan.has_changes() { i18n::summary(lang, s.create, s.update, s.replace, s.delete) } else { ctx.t(Text::NoChanges).to_string() } }
                 </p>
                 <ul class="diff" id="plan-diff">
-                    { for plan.changes.iter().filter(|c| c.action != Action::NoOp).map(|c| change(ctx, c)) }
+                    { for plan.changes.iter().filter(|c| c.action != Action::NoOp).map(|c| change(ctx, c, current.as_ref() == Some(&c.address))) }
                 </ul>
                 </>
             }
@@ -47,10 +48,11 @@ fn action_class(action: Action) -> &'static str {
     }
 }
 
-fn change(ctx: &Ctx<'_>, c: &Change) -> Html {
+/// One step of the plan; `running` marks the step the replay is in.
+fn change(ctx: &Ctx<'_>, c: &Change, running: bool) -> Html {
     let lang = ctx.lang();
     html! {
-        <li class={classes!("change", action_class(c.action))} data-address={c.address.to_string()}>
+        <li class={classes!("change", action_class(c.action), running.then_some("running"))} data-address={c.address.to_string()}>
             <div class="head">
                 <span class="symbol">{ c.action.symbol() }</span>
                 <code>{ c.address.to_string() }</code>
