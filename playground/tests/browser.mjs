@@ -237,6 +237,7 @@ try {
   await apply();
   await view("lifecycle");
   check("a failing worker is restarting", (await attr('tr[data-address="container.worker"]', "data-status")) === "restarting");
+  check("the exited → restarting edge is drawn as played", (await count('g.edge.hot[data-edge="exited-restarting"]')) === 1);
   await page.click('button.kill[data-address="container.web"]');
   await toEnd();
   check("killing web leaves it exited", (await attr('tr[data-address="container.web"]', "data-status")) === "exited");

@@ -25,8 +25,10 @@ const EDGES: [(ContainerStatus, ContainerStatus, f64); 7] = [
     (Created, Running, 0.0),
     (Running, Exited, -16.0),
     (Exited, Running, -16.0),
-    (Running, Restarting, 0.0),
-    (Restarting, Exited, 0.0),
+    // A process that ends under a restart policy: exited, then restarting, then
+    // running again.
+    (Exited, Restarting, 0.0),
+    (Restarting, Running, 0.0),
     (Exited, Removed, 0.0),
     (Created, Removed, 150.0),
 ];
@@ -95,7 +97,7 @@ pub fn lifecycle(ctx: &Ctx<'_>) -> Html {
                     let d = format!("M {sx:.1} {sy:.1} Q {mx:.1} {my:.1} {ex:.1} {ey:.1}");
                     let hot = n > 0;
                     html! {
-                        <g class={classes!("edge", hot.then_some("hot"))}>
+                        <g class={classes!("edge", hot.then_some("hot"))} data-edge={format!("{}-{}", from.as_str(), to.as_str())}>
                             <path d={d} fill="none" stroke={if hot { "#d9480f" } else { "#9aa5b1" }}
                                 stroke-width={if hot { "3" } else { "1.5" }}
                                 marker-end={if hot { "url(#arrow-hot)" } else { "url(#arrow)" }} />
