@@ -18,7 +18,7 @@ use quai_core::address::{Address, Kind};
 use quai_core::apply::{apply, ApplyError, ApplyOptions, ApplyReport};
 use quai_core::backend::sim::SimBackend;
 use quai_core::backend::{Backend, BackendError, Observed};
-use quai_core::event::Discard;
+use quai_core::event::{Discard, EventSink};
 use quai_core::image::{Context, Reference};
 use quai_core::plan::{self, Action, Plan};
 use quai_core::resource::desired::Desired;
@@ -68,6 +68,8 @@ macro_rules! conformance {
                 interrupted_change_converges,
                 interrupted_destroy_converges,
                 two_applies_at_once_one_waits_or_fails_naming_the_holder,
+                parallel_apply_converges,
+                builds_go_as_the_plan_predicts,
             );
         }
     };
@@ -176,7 +178,18 @@ impl<B: Backend> Harness<B> {
         plan::destroy(&self.state(), &observed, volumes)
     }
 
+    /// Applies one step at a time, events dropped.
     pub fn apply(&self, plan: &Plan) -> Result<ApplyReport, ApplyError> {
+        self.apply_with(plan, &Discard, 1)
+    }
+
+    /// Applies with up to `parallelism` steps at once, telling `events`.
+    pub fn apply_with(
+        &self,
+        plan: &Plan,
+        events: &dyn EventSink,
+        parallelism: usize,
+    ) -> Result<ApplyReport, ApplyError> {
         let mut lock = self
             .store
             .lock(&plan.stack, "apply", Duration::from_secs(5))
@@ -186,8 +199,8 @@ impl<B: Backend> Harness<B> {
             &self.backend,
             &mut *lock,
             &self.contexts,
-            &Discard,
-            &ApplyOptions { parallelism: 1 },
+            events,
+            &ApplyOptions { parallelism },
         )
     }
 

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use quai_core::address::Address;
 use quai_core::apply::{apply, ApplyError, ApplyOptions};
-use quai_core::event::Discard;
+use quai_core::event::{Discard, Event, Recorder};
+use quai_core::image::{CachePrediction, MissReason};
 use quai_core::plan::{self, Action, Plan};
 use quai_core::state::file::FileStore;
 use quai_core::state::{StateError, StateStore};
@@ -396,4 +397,126 @@ pub fn two_applies_at_once_one_waits_or_fails_naming_the_holder<B: Probe>(make: 
     });
     let state = files.read("app").unwrap();
     assert_eq!(state.resources.len(), plan.changes.len());
+}
+
+/// Replicas and independent containers, applied with several steps at once.
+const WIDE: &str = r#"
+[stack]
+name = "app"
+
+[images.base]
+from = "busybox:1.36"
+
+[networks.back]
+
+[containers.api]
+image = "base"
+command = ["httpd", "-f", "-p", "80"]
+networks = ["back"]
+replicas = 3
+
+[containers.worker]
+image = "base"
+command = ["sleep", "100000"]
+networks = ["back"]
+replicas = 3
+depends_on = ["api"]
+"#;
+
+pub fn parallel_apply_converges<B: Probe>(make: impl Fn() -> B) {
+    let h = Harness::new(make());
+    let report = h.apply_with(&h.plan(WIDE), &Discard, 4).unwrap();
+    assert!(report.succeeded(), "{report:?}");
+    assert_eq!(report.done.len(), 8);
+    h.assert_converged(WIDE);
+    assert_eq!(h.backend.observe("app", &[]).unwrap().containers.len(), 6);
+    let fewer = WIDE.replace("replicas = 3", "replicas = 1");
+    let plan = h.plan(&fewer);
+    assert_eq!(plan.summary().delete, 4);
+    let report = h.apply_with(&plan, &Discard, 4).unwrap();
+    assert!(report.succeeded(), "{report:?}");
+    h.assert_converged(&fewer);
+}
+
+/// A stack whose image is built from inline steps and a context.
+const BUILT: &str = r#"
+[stack]
+name = "app"
+
+[images.web]
+context = "web"
+steps = ["FROM busybox:1.36", "WORKDIR /app", "COPY package.json /app/", "RUN ./install", "COPY . /app/", "CMD [\"httpd\", \"-f\"]"]
+
+[containers.web]
+image = "web"
+"#;
+
+/// Each build step's cache outcome as the events of an apply tell it.
+fn built_steps(events: &[Event]) -> Vec<CachePrediction> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::CacheHit { .. } => Some(CachePrediction::Hit),
+            Event::CacheMiss { reason, .. } => Some(CachePrediction::Miss {
+                reason: reason.clone(),
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+fn predicted_steps(plan: &Plan) -> Vec<CachePrediction> {
+    let change = plan
+        .changes
+        .iter()
+        .find(|c| c.address == "image.web".parse().unwrap())
+        .expect("image.web in the plan");
+    let build = change.build.as_ref().expect("a build plan");
+    build.steps.iter().map(|s| s.prediction.clone()).collect()
+}
+
+pub fn builds_go_as_the_plan_predicts<B: Probe>(make: impl Fn() -> B) {
+    let mut h = Harness::new(make());
+    let mut context = quai_core::image::Context::new();
+    context.insert("package.json", "{}");
+    context.insert("index.html", "<h1>v1</h1>");
+    h.contexts.insert("web".into(), context.clone());
+    let events = Recorder::new();
+    let plan = h.plan(BUILT);
+    let first = predicted_steps(&plan);
+    assert_eq!(first.len(), 5);
+    assert_eq!(
+        first[0],
+        CachePrediction::Miss {
+            reason: MissReason::NotBuilt
+        }
+    );
+    assert!(h.apply_with(&plan, &events, 1).unwrap().succeeded());
+    assert_eq!(built_steps(&events.take()), first);
+    h.assert_converged(BUILT);
+
+    // A page changes: the steps before its COPY come from the cache.
+    context.insert("index.html", "<h1>v2</h1>");
+    h.contexts.insert("web".into(), context);
+    let plan = h.plan(BUILT);
+    let second = predicted_steps(&plan);
+    assert_eq!(
+        second[..3],
+        [
+            CachePrediction::Hit,
+            CachePrediction::Hit,
+            CachePrediction::Hit
+        ]
+    );
+    assert!(
+        matches!(&second[3], CachePrediction::Miss { reason: MissReason::ContentChanged { files } } if files == &["index.html".to_string()]),
+        "{second:?}"
+    );
+    assert_eq!(
+        Harness::<B>::action(&plan, "container.web"),
+        Action::Replace
+    );
+    assert!(h.apply_with(&plan, &events, 1).unwrap().succeeded());
+    assert_eq!(built_steps(&events.take()), second);
+    h.assert_converged(BUILT);
 }

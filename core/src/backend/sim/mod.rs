@@ -30,7 +30,7 @@ pub mod registry;
 mod world;
 
 pub use registry::Registry;
-use world::{canonical, familiar, SimVolume, StoredLayer, World};
+use world::{familiar, SimVolume, StoredLayer, World};
 
 /// The simulated backend. Cheap to create; all its state sits behind one mutex.
 pub struct SimBackend {
@@ -387,11 +387,6 @@ impl Backend for SimBackend {
             .map(|c| c.logs.clone())
             .ok_or_else(|| BackendError::NoSuchContainer { id: id.to_string() })
     }
-}
-
-/// A reference as the registry and the store key it (for callers that hold text).
-pub fn canonical_reference(text: &str) -> String {
-    canonical(text)
 }
 
 #[cfg(test)]
