@@ -1,7 +1,7 @@
 //! The dependency graph of a stack's addresses: cycle detection (naming the cycle) and
 //! ordering in waves, each wave depending only on earlier ones. Pure.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::address::Address;
 
@@ -57,85 +57,55 @@ impl Graph {
             .map(|(n, _)| n)
     }
 
+    /// The nodes in address order, and for each the indices of its dependencies (in
+    /// address order too). Walks work on indices: no address is compared twice.
+    fn indexed(&self) -> (Vec<&Address>, Vec<Vec<usize>>) {
+        let nodes: Vec<&Address> = self.deps.keys().collect();
+        let index: HashMap<&Address, usize> =
+            nodes.iter().enumerate().map(|(i, a)| (*a, i)).collect();
+        let deps = self
+            .deps
+            .values()
+            .map(|d| d.iter().map(|a| index[a]).collect())
+            .collect();
+        (nodes, deps)
+    }
+
     /// The first cycle found (in address order), if any.
     pub fn find_cycle(&self) -> Option<Cycle> {
-        #[derive(Clone, Copy, PartialEq)]
-        enum Mark {
-            Visiting,
-            Done,
-        }
-        let mut marks: BTreeMap<&Address, Mark> = BTreeMap::new();
-        for root in self.deps.keys() {
-            if marks.contains_key(root) {
-                continue;
-            }
-            // Iterative depth-first search; `path` is the chain from root.
-            let mut path: Vec<&Address> = vec![root];
-            let mut iters = vec![self.deps[root].iter()];
-            marks.insert(root, Mark::Visiting);
-            while let Some(it) = iters.last_mut() {
-                match it.next() {
-                    Some(next) => match marks.get(next) {
-                        Some(Mark::Visiting) => {
-                            let start = path.iter().position(|n| *n == next).unwrap_or(0);
-                            return Some(Cycle(
-                                path[start..].iter().map(|a| (*a).clone()).collect(),
-                            ));
-                        }
-                        Some(Mark::Done) => {}
-                        None => {
-                            marks.insert(next, Mark::Visiting);
-                            path.push(next);
-                            iters.push(self.deps[next].iter());
-                        }
-                    },
-                    None => {
-                        iters.pop();
-                        if let Some(done) = path.pop() {
-                            marks.insert(done, Mark::Done);
-                        }
-                    }
-                }
-            }
-        }
-        None
+        let (nodes, deps) = self.indexed();
+        find_cycle(&nodes, &deps)
     }
 
     /// The nodes in waves: the first wave depends on nothing, each later one only on
     /// earlier waves. Within a wave, address order.
     pub fn waves(&self) -> Result<Vec<Vec<Address>>, Cycle> {
-        if let Some(cycle) = self.find_cycle() {
+        let (nodes, deps) = self.indexed();
+        if let Some(cycle) = find_cycle(&nodes, &deps) {
             return Err(cycle);
         }
-        let mut remaining: BTreeMap<&Address, usize> =
-            self.deps.iter().map(|(n, d)| (n, d.len())).collect();
-        let mut dependents: BTreeMap<&Address, Vec<&Address>> = BTreeMap::new();
-        for (n, d) in &self.deps {
-            for dep in d {
-                dependents.entry(dep).or_default().push(n);
+        let mut remaining: Vec<usize> = deps.iter().map(Vec::len).collect();
+        let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
+        for (n, d) in deps.iter().enumerate() {
+            for &dep in d {
+                dependents[dep].push(n);
             }
         }
         let mut waves = Vec::new();
-        let mut ready: Vec<&Address> = remaining
-            .iter()
-            .filter(|(_, c)| **c == 0)
-            .map(|(n, _)| *n)
-            .collect();
+        let mut ready: Vec<usize> = (0..nodes.len()).filter(|&n| remaining[n] == 0).collect();
         while !ready.is_empty() {
             let mut next = Vec::new();
-            for n in &ready {
-                remaining.remove(n);
-                for d in dependents.get(n).into_iter().flatten() {
-                    if let Some(c) = remaining.get_mut(d) {
-                        *c -= 1;
-                        if *c == 0 {
-                            next.push(*d);
-                        }
+            for &n in &ready {
+                for &d in &dependents[n] {
+                    remaining[d] -= 1;
+                    if remaining[d] == 0 {
+                        next.push(d);
                     }
                 }
             }
-            waves.push(ready.iter().map(|a| (*a).clone()).collect());
-            next.sort();
+            waves.push(ready.iter().map(|&n| nodes[n].clone()).collect());
+            // Indices follow address order.
+            next.sort_unstable();
             ready = next;
         }
         Ok(waves)
@@ -145,6 +115,51 @@ impl Graph {
     pub fn order(&self) -> Result<Vec<Address>, Cycle> {
         Ok(self.waves()?.into_iter().flatten().collect())
     }
+}
+
+/// Depth-first search from each node in address order; the first back edge closes
+/// the cycle.
+fn find_cycle(nodes: &[&Address], deps: &[Vec<usize>]) -> Option<Cycle> {
+    const NEW: u8 = 0;
+    const VISITING: u8 = 1;
+    const DONE: u8 = 2;
+    let mut marks = vec![NEW; nodes.len()];
+    for root in 0..nodes.len() {
+        if marks[root] != NEW {
+            continue;
+        }
+        // Iterative: `path` is the chain from root, `next` the next edge to try at each.
+        let mut path: Vec<usize> = vec![root];
+        let mut next: Vec<usize> = vec![0];
+        marks[root] = VISITING;
+        while let (Some(&node), Some(edge)) = (path.last(), next.last_mut()) {
+            match deps[node].get(*edge) {
+                Some(&dep) => {
+                    *edge += 1;
+                    match marks[dep] {
+                        VISITING => {
+                            let start = path.iter().position(|&n| n == dep).unwrap_or(0);
+                            return Some(Cycle(
+                                path[start..].iter().map(|&n| nodes[n].clone()).collect(),
+                            ));
+                        }
+                        DONE => {}
+                        _ => {
+                            marks[dep] = VISITING;
+                            path.push(dep);
+                            next.push(0);
+                        }
+                    }
+                }
+                None => {
+                    marks[node] = DONE;
+                    path.pop();
+                    next.pop();
+                }
+            }
+        }
+    }
+    None
 }
 
 #[cfg(test)]

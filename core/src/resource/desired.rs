@@ -90,7 +90,7 @@ pub fn resolve(
             },
             ImageRef::Reference(r) => {
                 let written = r.to_string();
-                match lookup(observed, &written) {
+                match observed.images.get(&written) {
                     Some(o) => (written, o.info.digest.clone()),
                     None => {
                         return Err(DesiredError::UnknownImage {
@@ -274,10 +274,14 @@ fn resolve_image(
     let image = match spec {
         ImageSpec::Pull { reference } => {
             let written = reference.to_string();
-            let found = lookup(observed, &written).ok_or_else(|| DesiredError::UnknownImage {
-                address: address.clone(),
-                reference: written.clone(),
-            })?;
+            let found =
+                observed
+                    .images
+                    .get(&written)
+                    .ok_or_else(|| DesiredError::UnknownImage {
+                        address: address.clone(),
+                        reference: written.clone(),
+                    })?;
             ImageResource::Pull {
                 reference: written,
                 digest: found.info.digest.clone(),
@@ -326,4 +330,175 @@ fn resolve_image(
     visiting.pop();
     done.insert(name.to_string(), image);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::testing::{blog, fresh, postgres};
+    use crate::stack::ImageSpec;
+
+    fn container<'c>(
+        configs: &'c BTreeMap<Address, ResourceConfig>,
+        address: &str,
+    ) -> &'c crate::resource::ContainerResource {
+        match &configs[&address.parse::<Address>().unwrap()] {
+            ResourceConfig::Container(c) => c,
+            other => panic!("not a container: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_address_gets_its_configuration() {
+        let configs = resolve(&blog(), &fresh()).unwrap();
+        let addresses: Vec<String> = configs.keys().map(ToString::to_string).collect();
+        assert_eq!(
+            addresses,
+            [
+                "image.web",
+                "volume.data",
+                "network.back",
+                "container.db",
+                "container.web",
+                "container.web[1]"
+            ]
+        );
+        let ResourceConfig::Image(web) = &configs[&Address::image("web")] else {
+            panic!()
+        };
+        let ImageResource::Build {
+            tag,
+            base,
+            base_digest,
+            steps,
+            key,
+            ..
+        } = web
+        else {
+            panic!("web is built")
+        };
+        assert_eq!(tag, "blog/web:latest");
+        assert_eq!(base, "node:20");
+        assert_eq!(base_digest, &fresh().images["node:20"].info.digest);
+        assert_eq!(steps.len(), 5);
+        assert_eq!(key, &steps[4].key);
+        let web1 = container(&configs, "container.web[1]");
+        assert_eq!(web1.name, "blog-web-2");
+        assert_eq!(web1.image, "blog/web:latest");
+        assert_eq!(&web1.image_id, key);
+        assert_eq!(web1.networks, ["blog_back"]);
+        let db = container(&configs, "container.db");
+        assert_eq!(db.image, "docker.io/library/postgres:16");
+        assert_eq!(
+            db.image_id,
+            fresh().images[&postgres().to_string()].info.digest
+        );
+        assert_eq!(
+            db.mounts,
+            [ResolvedMount::Volume {
+                volume: "blog_data".into(),
+                target: "/var/lib/postgresql/data".into(),
+                read_only: false
+            }]
+        );
+    }
+
+    #[test]
+    fn an_image_built_on_another_stack_image_takes_its_identity_as_base() {
+        let mut desired = blog();
+        desired.stack.images.insert(
+            "tools".into(),
+            ImageSpec::Build {
+                context: "tools".into(),
+                source: BuildSource::Steps(vec![
+                    "FROM blog/web:latest".into(),
+                    "RUN ./lint".into(),
+                ]),
+            },
+        );
+        let configs = resolve(&desired, &fresh()).unwrap();
+        let web_key = match &configs[&Address::image("web")] {
+            ResourceConfig::Image(i) => i.identity().clone(),
+            _ => panic!(),
+        };
+        match &configs[&Address::image("tools")] {
+            ResourceConfig::Image(ImageResource::Build { base_digest, .. }) => {
+                assert_eq!(base_digest, &web_key)
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(stack_image(&desired.stack, "web"), Some("web"));
+        assert_eq!(stack_image(&desired.stack, "blog/web"), Some("web"));
+        assert_eq!(stack_image(&desired.stack, "node:20"), None);
+    }
+
+    #[test]
+    fn images_building_on_each_other_in_a_loop_are_refused() {
+        let mut desired = blog();
+        for (name, from) in [("a", "FROM b"), ("b", "FROM a")] {
+            desired.stack.images.insert(
+                name.into(),
+                ImageSpec::Build {
+                    context: name.into(),
+                    source: BuildSource::Steps(vec![from.into()]),
+                },
+            );
+        }
+        let err = resolve(&desired, &fresh()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "images build on each other in a loop: dependency cycle: image.a → image.b → image.a"
+        );
+    }
+
+    #[test]
+    fn build_errors_name_the_image_and_the_spot() {
+        let mut desired = blog();
+        desired
+            .contexts
+            .get_mut("web")
+            .unwrap()
+            .insert("Dockerfile", "FROM node:20\nCOPY missing.txt /app/\n");
+        let err = resolve(&desired, &fresh()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "image.web: step 1 `COPY missing.txt /app/`: no file matches `missing.txt` in the build context"
+        );
+        desired
+            .contexts
+            .get_mut("web")
+            .unwrap()
+            .files
+            .remove("Dockerfile");
+        let err = resolve(&desired, &fresh()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "image.web: the Dockerfile `web/Dockerfile` is not in the build context"
+        );
+        desired
+            .contexts
+            .get_mut("web")
+            .unwrap()
+            .insert("Dockerfile", "FROM node:20\nRUN\n");
+        let err = resolve(&desired, &fresh()).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("image.web: web/Dockerfile:2: RUN needs"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_image_the_backend_cannot_find_is_named() {
+        let mut observed = fresh();
+        observed.images.remove(&postgres().to_string());
+        let err = resolve(&blog(), &observed).unwrap_err();
+        assert_eq!(
+            err,
+            DesiredError::UnknownImage {
+                address: Address::container("db", 0),
+                reference: "docker.io/library/postgres:16".into()
+            }
+        );
+    }
 }

@@ -3,7 +3,7 @@ use crate::backend::ObservedContainer;
 use crate::image::Digest;
 use crate::image::{CachePrediction, MissReason};
 use crate::plan::testing::{applied, blog, fresh, id};
-use crate::stack::{ImageSpec, RestartPolicy};
+use crate::stack::{ImageRef, ImageSpec, RestartPolicy};
 
 fn get<'p>(plan: &'p Plan, address: &str) -> &'p Change {
     let address: Address = address.parse().unwrap();

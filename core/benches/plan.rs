@@ -1,0 +1,250 @@
+//! No-op plan benchmark: generated stacks of 100, 1 000 and 10 000 containers, planned
+//! against a state and an observation that match them (as after an apply). Measures
+//! `plan::diff` (which resolves the desired configuration, build keys included) and
+//! prints the median of several runs. Targets: 1 000 containers in ≤ 50 ms, 10 000 in
+//! ≤ 10× the 1 000 figure.
+//!
+//! Run: `cargo bench -p quai-core --bench plan`.
+
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use quai_core::backend::{Observed, ObservedContainer, ObservedImage, ObservedNetwork};
+use quai_core::event::ContainerStatus;
+use quai_core::image::{Context, Digest, ImageInfo, Reference};
+use quai_core::plan::diff;
+use quai_core::resource::desired::{resolve, Desired};
+use quai_core::resource::{ImageResource, ResourceConfig};
+use quai_core::stack::{
+    BuildSource, ContainerSpec, DependsOn, ImageRef, ImageSpec, Mount, MountSource, NetworkSpec,
+    Resources, RestartPolicy, Stack, Subnet, VolumeSpec,
+};
+use quai_core::state::{Recorded, State};
+
+const REPLICAS: u32 = 5;
+
+fn busybox() -> Reference {
+    Reference {
+        registry: "docker.io".into(),
+        repository: "library/busybox".into(),
+        tag: Some("1.36".into()),
+        digest: None,
+    }
+}
+
+/// `containers` containers: groups of 5 replicas, every other group on the built image,
+/// every tenth with a volume, chains of `depends_on`, four networks.
+fn stack(containers: usize) -> Desired {
+    let mut images = BTreeMap::new();
+    let mut contexts = BTreeMap::new();
+    for i in 0..4 {
+        let name = format!("app{i}");
+        images.insert(
+            name.clone(),
+            ImageSpec::Build {
+                context: name.clone(),
+                source: BuildSource::Dockerfile("Dockerfile".into()),
+            },
+        );
+        let mut c = Context::new();
+        c.insert(
+            "Dockerfile",
+            "FROM busybox:1.36\nWORKDIR /app\nCOPY package.json .\nRUN ./install\nCOPY . .\nENV MODE=prod\nCMD [\"./serve\"]\n",
+        );
+        c.insert("package.json", format!("{{\"name\":\"app{i}\"}}"));
+        c.insert_with_mode("install", "#!/bin/sh\n", 0o755);
+        c.insert("serve", vec![b'x'; 4096]);
+        contexts.insert(name, c);
+    }
+    let mut networks = BTreeMap::new();
+    for i in 0..4 {
+        networks.insert(format!("net{i}"), NetworkSpec::default());
+    }
+    let mut volumes = BTreeMap::new();
+    let mut specs = BTreeMap::new();
+    let groups = containers / REPLICAS as usize;
+    for g in 0..groups {
+        let name = format!("svc{g:05}");
+        let image = if g % 2 == 0 {
+            ImageRef::Stack(format!("app{}", g % 4))
+        } else {
+            ImageRef::Reference(busybox())
+        };
+        let mut env = BTreeMap::new();
+        env.insert("INDEX".to_string(), g.to_string());
+        env.insert("MODE".to_string(), "prod".to_string());
+        let mut depends_on = BTreeMap::new();
+        if g % 10 != 0 {
+            depends_on.insert(format!("svc{:05}", g - 1), DependsOn::Started);
+        }
+        let mut mounts = Vec::new();
+        if g % 10 == 0 {
+            volumes.insert(format!("data{g}"), VolumeSpec {});
+            mounts.push(Mount {
+                source: MountSource::Volume(format!("data{g}")),
+                target: "/data".into(),
+                read_only: false,
+            });
+        }
+        specs.insert(
+            name,
+            ContainerSpec {
+                image,
+                command: Some(vec!["./serve".into(), "--port".into(), "80".into()]),
+                entrypoint: None,
+                env,
+                workdir: Some("/app".into()),
+                user: None,
+                hostname: None,
+                ports: Vec::new(),
+                volumes: mounts,
+                networks: vec![format!("net{}", g % 4)],
+                depends_on,
+                restart: RestartPolicy::OnFailure,
+                replicas: REPLICAS,
+                read_only: false,
+                resources: Resources {
+                    memory: Some(64 << 20),
+                    cpus: Some(0.25),
+                    pids: Some(100),
+                },
+                healthcheck: None,
+            },
+        );
+    }
+    Desired {
+        stack: Stack {
+            name: "bench".into(),
+            images,
+            volumes,
+            networks,
+            containers: specs,
+        },
+        contexts,
+    }
+}
+
+fn base_observed() -> Observed {
+    let mut o = Observed::default();
+    let info = |name: &str| ObservedImage {
+        info: ImageInfo {
+            digest: Digest::of(name.as_bytes()),
+            layers: Vec::new(),
+            config: Default::default(),
+            tags: vec![name.into()],
+        },
+        local: true,
+    };
+    o.images.insert("busybox:1.36".into(), info("busybox:1.36"));
+    o.images.insert(busybox().to_string(), info("busybox:1.36"));
+    o
+}
+
+/// The state and observation after an apply that did what `desired` asks.
+fn applied(desired: &Desired, observed: &Observed) -> (State, Observed) {
+    let mut state = State::new(&desired.stack.name);
+    let mut seen = observed.clone();
+    for (address, config) in resolve(desired, observed).expect("the generated stack resolves") {
+        let mut id = String::new();
+        match &config {
+            ResourceConfig::Image(i) => {
+                id = i.identity().to_string();
+                if let ImageResource::Build { steps, .. } = i {
+                    seen.cache.extend(steps.iter().map(|s| s.key.clone()));
+                }
+            }
+            ResourceConfig::Volume(v) => {
+                seen.volumes.insert(v.name.clone());
+            }
+            ResourceConfig::Network(n) => {
+                seen.networks.insert(
+                    n.name.clone(),
+                    ObservedNetwork {
+                        subnet: Subnet {
+                            addr: [10, 89, 0, 0],
+                            prefix: 24,
+                        },
+                    },
+                );
+            }
+            ResourceConfig::Container(c) => {
+                id = Digest::of(address.to_string().as_bytes()).hex().to_string();
+                seen.containers.insert(
+                    id.clone(),
+                    ObservedContainer {
+                        name: c.name.clone(),
+                        address: address.clone(),
+                        status: ContainerStatus::Running,
+                        exit_code: None,
+                        image_id: c.image_id.clone(),
+                        oom_killed: false,
+                    },
+                );
+            }
+        }
+        state.resources.insert(
+            address,
+            Recorded {
+                config,
+                id,
+                attributes: BTreeMap::new(),
+            },
+        );
+    }
+    (state, seen)
+}
+
+fn median(mut runs: Vec<Duration>) -> Duration {
+    runs.sort();
+    runs[runs.len() / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn main() {
+    println!("no-op plan (resolve + diff), median of N runs");
+    println!(
+        "{:>10} {:>10} {:>4} {:>12} {:>12} {:>14}",
+        "containers", "resources", "N", "median ms", "min ms", "µs/container"
+    );
+    let mut figures = BTreeMap::new();
+    for (containers, runs) in [(100, 51), (1_000, 21), (10_000, 7)] {
+        let desired = stack(containers);
+        let (state, observed) = applied(&desired, &base_observed());
+        let plan = diff(&desired, &state, &observed).expect("plan");
+        assert!(
+            !plan.has_changes(),
+            "the generated state must match its stack"
+        );
+        let mut times = Vec::with_capacity(runs);
+        for _ in 0..runs {
+            let start = Instant::now();
+            let plan = diff(black_box(&desired), black_box(&state), black_box(&observed));
+            times.push(start.elapsed());
+            black_box(plan.expect("plan"));
+        }
+        let min = *times.iter().min().expect("runs");
+        let med = median(times);
+        figures.insert(containers, med);
+        println!(
+            "{:>10} {:>10} {:>4} {:>12.2} {:>12.2} {:>14.1}",
+            containers,
+            state.resources.len(),
+            runs,
+            ms(med),
+            ms(min),
+            med.as_secs_f64() * 1e6 / containers as f64
+        );
+    }
+    let (k1, k10) = (figures[&1_000], figures[&10_000]);
+    println!(
+        "1 000 containers: {:.2} ms (target ≤ 50 ms: {}); 10 000 / 1 000 = {:.1}× (target ≤ 10×: {})",
+        ms(k1),
+        if ms(k1) <= 50.0 { "met" } else { "MISSED" },
+        k10.as_secs_f64() / k1.as_secs_f64(),
+        if k10.as_secs_f64() <= 10.0 * k1.as_secs_f64() { "met" } else { "MISSED" },
+    );
+}

@@ -1,0 +1,234 @@
+//! How a recorded container compares with the desired one: field by field (resources
+//! and restart policy in place, the rest replaces), and what the backend shows of it
+//! (drift). Pure.
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::backend::{Observed, ObservedContainer};
+use crate::event::ContainerStatus;
+use crate::plan::Reason;
+use crate::resource::{ContainerResource, ResolvedMount};
+use crate::state::Recorded;
+
+/// Whether removing this container loses what it wrote: it is writable and has no
+/// named volume to keep its data in.
+pub(super) fn drops_data(c: &ContainerResource) -> bool {
+    !c.read_only
+        && !c.mounts.iter().any(|m| {
+            matches!(
+                m,
+                ResolvedMount::Volume {
+                    read_only: false,
+                    ..
+                }
+            )
+        })
+}
+
+/// The observed containers by id, for lookups in a large stack (hashing an id costs
+/// less than walking a tree of 10 000 of them).
+pub(super) type Seen<'o> = HashMap<&'o str, &'o ObservedContainer>;
+
+pub(super) fn seen(observed: &Observed) -> Seen<'_> {
+    observed
+        .containers
+        .iter()
+        .map(|(id, c)| (id.as_str(), c))
+        .collect()
+}
+
+/// What the backend shows of a recorded container, when it is not what quai left.
+pub(super) fn drift(
+    recorded: &Recorded,
+    before: Option<&ContainerResource>,
+    seen: &Seen<'_>,
+) -> Option<String> {
+    let Some(seen) = seen.get(recorded.id.as_str()) else {
+        return Some("removed outside quai".into());
+    };
+    let code = seen
+        .exit_code
+        .map_or_else(|| "?".to_string(), |c| c.to_string());
+    match seen.status {
+        ContainerStatus::Running | ContainerStatus::Restarting => None,
+        ContainerStatus::Removed => Some("removed outside quai".into()),
+        ContainerStatus::Created => Some("created but never started".into()),
+        ContainerStatus::Exited if seen.oom_killed => Some(format!(
+            "exited ({code}, killed: out of memory) outside quai"
+        )),
+        ContainerStatus::Exited => {
+            // A container that finished well and is not asked to run always is done,
+            // not dead (a one-shot job).
+            let always = before.is_some_and(|b| b.restart == crate::stack::RestartPolicy::Always);
+            if seen.exit_code == Some(0) && !always {
+                None
+            } else {
+                Some(format!("exited ({code}) outside quai"))
+            }
+        }
+    }
+}
+
+/// Field by field: resources and restart policy change in place, the rest replaces.
+pub(super) fn container_fields(b: &ContainerResource, a: &ContainerResource) -> Vec<Reason> {
+    let mut out = Vec::new();
+    let mut field = |name: &str, before: String, after: String, replaces: bool| {
+        if before != after {
+            out.push(Reason::Field {
+                field: name.into(),
+                before,
+                after,
+                replaces,
+            });
+        }
+    };
+    if b.image != a.image {
+        field("image", b.image.clone(), a.image.clone(), true);
+    } else {
+        field(
+            "image",
+            b.image_id.to_string(),
+            a.image_id.to_string(),
+            true,
+        );
+    }
+    field("name", b.name.clone(), a.name.clone(), true);
+    field("command", list(&b.command), list(&a.command), true);
+    field("entrypoint", list(&b.entrypoint), list(&a.entrypoint), true);
+    let keys: BTreeSet<&String> = b.env.keys().chain(a.env.keys()).collect();
+    for k in keys {
+        let show = |v: Option<&String>| v.map_or_else(|| "(unset)".to_string(), |v| v.clone());
+        field(
+            &format!("env.{k}"),
+            show(b.env.get(k)),
+            show(a.env.get(k)),
+            true,
+        );
+    }
+    field("workdir", opt(&b.workdir), opt(&a.workdir), true);
+    field("user", opt(&b.user), opt(&a.user), true);
+    field("hostname", opt(&b.hostname), opt(&a.hostname), true);
+    let ports = |c: &ContainerResource| {
+        join(c.ports.iter().map(|p| {
+            let proto = match p.protocol {
+                crate::stack::Protocol::Tcp => "tcp",
+                crate::stack::Protocol::Udp => "udp",
+            };
+            format!("{}:{}/{proto}", p.host, p.container)
+        }))
+    };
+    field("ports", ports(b), ports(a), true);
+    let mounts = |c: &ContainerResource| {
+        join(c.mounts.iter().map(|m| {
+            let (source, target, ro) = match m {
+                ResolvedMount::Volume {
+                    volume,
+                    target,
+                    read_only,
+                } => (volume, target, read_only),
+                ResolvedMount::Bind {
+                    source,
+                    target,
+                    read_only,
+                } => (source, target, read_only),
+            };
+            format!("{source}:{target}{}", if *ro { ":ro" } else { "" })
+        }))
+    };
+    field("volumes", mounts(b), mounts(a), true);
+    field(
+        "networks",
+        join(b.networks.iter().cloned()),
+        join(a.networks.iter().cloned()),
+        true,
+    );
+    let deps = |c: &ContainerResource| {
+        join(c.depends_on.iter().map(|(name, cond)| {
+            let cond = match cond {
+                crate::stack::DependsOn::Started => "started",
+                crate::stack::DependsOn::Healthy => "healthy",
+                crate::stack::DependsOn::CompletedSuccessfully => "completed",
+            };
+            format!("{name} ({cond})")
+        }))
+    };
+    field("depends_on", deps(b), deps(a), true);
+    field(
+        "read_only",
+        b.read_only.to_string(),
+        a.read_only.to_string(),
+        true,
+    );
+    let health = |c: &ContainerResource| {
+        c.healthcheck.as_ref().map_or_else(
+            || "none".to_string(),
+            |h| {
+                format!(
+                    "{} every {}ms, {} retries",
+                    list(&Some(h.command.clone())),
+                    h.interval_ms,
+                    h.retries
+                )
+            },
+        )
+    };
+    field("healthcheck", health(b), health(a), true);
+    field(
+        "restart",
+        b.restart.as_str().into(),
+        a.restart.as_str().into(),
+        false,
+    );
+    let (rb, ra) = (&b.resources, &a.resources);
+    field("memory", bytes(rb.memory), bytes(ra.memory), false);
+    let cpus = |c: Option<f64>| c.map_or_else(|| "unlimited".to_string(), |c| c.to_string());
+    field("cpus", cpus(rb.cpus), cpus(ra.cpus), false);
+    let pids = |p: Option<u64>| p.map_or_else(|| "unlimited".to_string(), |p| p.to_string());
+    field("pids", pids(rb.pids), pids(ra.pids), false);
+    out
+}
+
+fn list(v: &Option<Vec<String>>) -> String {
+    match v {
+        Some(v) => serde_json::to_string(v).unwrap_or_default(),
+        None => "(image default)".into(),
+    }
+}
+
+fn opt(v: &Option<String>) -> String {
+    v.clone().unwrap_or_else(|| "(image default)".into())
+}
+
+fn join(items: impl Iterator<Item = String>) -> String {
+    let v: Vec<String> = items.collect();
+    if v.is_empty() {
+        "none".into()
+    } else {
+        v.join(", ")
+    }
+}
+
+/// A size for people: `64MiB`, `1.5GiB`, `512B`; `unlimited` for none.
+pub fn bytes(b: Option<u64>) -> String {
+    let Some(b) = b else {
+        return "unlimited".into();
+    };
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if b < 1024 {
+        return format!("{b}B");
+    }
+    let mut value = b as f64;
+    let mut unit = "B";
+    for u in UNITS {
+        if value < 1024.0 {
+            break;
+        }
+        value /= 1024.0;
+        unit = u;
+    }
+    if value.fract() == 0.0 {
+        format!("{value}{unit}")
+    } else {
+        format!("{:.1}{unit}", value)
+    }
+}
