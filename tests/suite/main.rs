@@ -1,1 +1,2 @@
 //! quai's integration tests, in one binary.
+mod runtime;
