@@ -219,3 +219,224 @@ fn runtime_same_bundle_same_output_under_runc() {
     assert_eq!(stdout(&ours), stdout(&theirs));
     assert!(stdout(&ours).starts_with("pid=1 host=same\n"));
 }
+
+/// The cgroup folders of container `id` on this host (v1, hybrid or v2).
+fn cgroup_dirs(id: &str) -> Vec<PathBuf> {
+    let mut dirs = vec![PathBuf::from(format!("/sys/fs/cgroup/quai/{id}"))];
+    for ctrl in ["memory", "cpu", "pids"] {
+        dirs.push(PathBuf::from(format!("/sys/fs/cgroup/{ctrl}/quai/{id}")));
+    }
+    dirs.into_iter().filter(|d| d.exists()).collect()
+}
+
+#[test]
+fn runtime_memory_hog_is_oom_killed_and_reported() {
+    if !as_root("runtime_memory_hog_is_oom_killed_and_reported") {
+        return;
+    }
+    let hog = r#"x=$(head -c 200000000 /dev/zero | tr "\0" a); echo survived"#;
+    let b = Bundle::new(&["sh", "-c", hog], &["--memory", "33554432"]);
+    let out = b.run("hog");
+    assert_eq!(out.status.code(), Some(137), "{}", stderr(&out));
+    assert!(!stdout(&out).contains("survived"));
+    assert!(
+        stderr(&out).contains("out of memory (OOM)"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(cgroup_dirs("hog").is_empty());
+}
+
+#[test]
+fn runtime_fork_bomb_is_held_by_the_pids_limit() {
+    if !as_root("runtime_fork_bomb_is_held_by_the_pids_limit") {
+        return;
+    }
+    // A bomb forks sleepers without end in the background; ten processes are allowed.
+    // The count is taken with shell builtins only, which need no fork.
+    let bomb = "(while true; do sleep 3 & done) 2>/dev/null & sleep 1; \
+                set -- /proc/[0-9]*; echo procs=$#";
+    let b = Bundle::new(&["sh", "-c", bomb], &["--pids", "10"]);
+    let out = b.run("bomb");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let procs: usize = stdout(&out)
+        .trim()
+        .strip_prefix("procs=")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{}", stdout(&out)));
+    assert!((5..=10).contains(&procs), "{procs} processes");
+    assert!(cgroup_dirs("bomb").is_empty());
+}
+
+#[test]
+fn runtime_limits_land_in_the_cgroup_which_is_removed_after() {
+    if !as_root("runtime_limits_land_in_the_cgroup_which_is_removed_after") {
+        return;
+    }
+    let b = Bundle::new(
+        &["sh", "-c", "cat /proc/self/cgroup; sleep 1"],
+        &["--cpus", "0.5", "--pids", "30", "--memory", "67108864"],
+    );
+    let bundle = b.path().to_str().unwrap().to_string();
+    let child = Command::new(quai())
+        .args(["runtime", "run", "--root"])
+        .arg(b.root.path())
+        .args(["--bundle", &bundle, "limits"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while cgroup_dirs("limits").is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let v2 = Path::new("/sys/fs/cgroup/quai/limits/cgroup.procs").exists();
+    let read = |v1: &str, v2file: &str| {
+        let path = if v2 {
+            format!("/sys/fs/cgroup/quai/limits/{v2file}")
+        } else {
+            format!("/sys/fs/cgroup/{v1}")
+        };
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    };
+    if v2 {
+        assert_eq!(read("", "cpu.max"), "50000 100000\n");
+        assert_eq!(read("", "pids.max"), "30\n");
+        assert_eq!(read("", "memory.max"), "67108864\n");
+    } else {
+        assert_eq!(read("cpu/quai/limits/cpu.cfs_quota_us", ""), "50000\n");
+        assert_eq!(read("pids/quai/limits/pids.max", ""), "30\n");
+        assert_eq!(
+            read("memory/quai/limits/memory.limit_in_bytes", ""),
+            "67108864\n"
+        );
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert!(stdout(&out).contains("/quai/limits"), "{}", stdout(&out));
+    assert!(
+        cgroup_dirs("limits").is_empty(),
+        "{:?}",
+        cgroup_dirs("limits")
+    );
+}
+
+#[test]
+fn runtime_container_cannot_see_host_processes_or_files() {
+    if !as_root("runtime_container_cannot_see_host_processes_or_files") {
+        return;
+    }
+    let marker = tempfile::NamedTempFile::new_in("/tmp").unwrap();
+    let script = format!(
+        "set -- /proc/[0-9]*; echo procs=$#; ls {} 2>&1 >/dev/null | wc -l; ls /proc/1/root/",
+        marker.path().display()
+    );
+    let b = Bundle::new(&["sh", "-c", &script], &[]);
+    let out = b.run("see");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "procs=1\n1\nbin\ndev\netc\nproc\nroot\nsys\ntmp\n"
+    );
+}
+
+#[test]
+fn runtime_refuses_to_run_its_own_binary_inside() {
+    if !as_root("runtime_refuses_to_run_its_own_binary_inside") {
+        return;
+    }
+    // CVE-2019-5736: /proc/self/exe in the init is the runtime; executing it would hand
+    // the container a handle on the host's binary.
+    let before = std::fs::read(quai()).unwrap();
+    let b = Bundle::new(&["/proc/self/exe"], &[]);
+    let out = b.run("selfexe");
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("runtime's own binary"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(std::fs::read(quai()).unwrap() == before);
+    // And a runtime process in the container is not dumpable: its exe link cannot be
+    // opened from inside. The init is the runtime until exec; a program exec'd by it
+    // sees only itself.
+    let b = Bundle::new(&["sh", "-c", "readlink /proc/1/exe"], &[]);
+    let out = b.run("exe");
+    assert_eq!(stdout(&out), "/bin/busybox\n");
+}
+
+#[test]
+fn runtime_closes_host_fds_and_refuses_a_cwd_in_proc_fd() {
+    if !as_root("runtime_closes_host_fds_and_refuses_a_cwd_in_proc_fd") {
+        return;
+    }
+    // CVE-2024-21626: a host descriptor left open, then reached through the cwd.
+    let b = Bundle::new(&["ls", "/proc/self/fd"], &[]);
+    let bundle = b.path().to_str().unwrap().to_string();
+    let leak = |id: &str| {
+        Command::new("sh")
+            .arg("-c")
+            .arg(r#"exec 7</etc/hostname 8</sys/fs/cgroup; exec "$@""#)
+            .arg("sh")
+            .arg(quai())
+            .args(["runtime", "run", "--root"])
+            .arg(b.root.path())
+            .args(["--bundle", &bundle, id])
+            .output()
+            .unwrap()
+    };
+    let out = leak("fds");
+    assert!(out.status.success(), "{}", stderr(&out));
+    // ls sees its stdio and the folder it reads, nothing of the host.
+    assert_eq!(stdout(&out), "0\n1\n2\n3\n");
+    for cwd in ["/proc/self/fd/8", "/proc/1/fd/7", "/proc/thread-self/fd/8"] {
+        b.edit(|v| v["process"]["cwd"] = cwd.into());
+        let out = leak("cwd");
+        assert_ne!(out.status.code(), Some(0), "cwd {cwd} accepted");
+        assert!(stderr(&out).contains("refused"), "{}", stderr(&out));
+    }
+}
+
+#[test]
+fn runtime_masks_and_protects_the_specs_paths() {
+    if !as_root("runtime_masks_and_protects_the_specs_paths") {
+        return;
+    }
+    let script = "ls /sys/firmware | wc -l; wc -c < /proc/timer_list; \
+                  echo x > /proc/sysrq-trigger 2>/dev/null || echo ro; \
+                  echo q > /proc/sys/kernel/domainname 2>/dev/null || echo ro2; \
+                  touch /sys/x 2>/dev/null || echo ro3";
+    let b = Bundle::new(&["sh", "-c", script], &[]);
+    let out = b.run("masked");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "0\n0\nro\nro2\nro3\n");
+}
+
+#[test]
+fn runtime_refuses_a_mount_through_a_symlink_out_of_the_rootfs() {
+    if !as_root("runtime_refuses_a_mount_through_a_symlink_out_of_the_rootfs") {
+        return;
+    }
+    let host = tempfile::tempdir().unwrap();
+    let b = Bundle::new(&["true"], &[]);
+    std::os::unix::fs::symlink(host.path(), b.path().join("rootfs/evil")).unwrap();
+    std::os::unix::fs::symlink("../../..", b.path().join("rootfs/tmp/up")).unwrap();
+    for destination in ["/evil", "/tmp/up/x"] {
+        b.edit(|v| {
+            v["mounts"].as_array_mut().unwrap().push(
+                serde_json::json!({"destination": destination, "type": "tmpfs", "source": "tmpfs"}),
+            );
+        });
+        let out = b.run("evil");
+        assert_ne!(out.status.code(), Some(0), "{destination} accepted");
+        assert!(
+            stderr(&out).contains("out of the rootfs"),
+            "{}",
+            stderr(&out)
+        );
+        b.edit(|v| {
+            v["mounts"].as_array_mut().unwrap().pop();
+        });
+    }
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(!mounts.contains(host.path().to_str().unwrap()));
+}
