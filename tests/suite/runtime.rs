@@ -440,3 +440,211 @@ fn runtime_refuses_a_mount_through_a_symlink_out_of_the_rootfs() {
     let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
     assert!(!mounts.contains(host.path().to_str().unwrap()));
 }
+
+/// Polls `check` for up to five seconds.
+fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !check() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+impl Bundle {
+    /// The OCI state of `id`, as JSON.
+    fn state(&self, id: &str) -> serde_json::Value {
+        let out = self.quai("state", &[id]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    /// `ps --json`, the entry of `id`.
+    fn ps(&self, id: &str) -> serde_json::Value {
+        let out = self.quai("ps", &["--json"]);
+        let all: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+        all.into_iter().find(|c| c["id"] == id).expect("listed")
+    }
+
+    fn create(&self, id: &str) {
+        let bundle = self.path().to_str().unwrap().to_string();
+        let out = self.quai("create", &["--bundle", &bundle, id]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+
+    fn ok(&self, verb: &str, args: &[&str]) -> String {
+        let out = self.quai(verb, args);
+        assert!(out.status.success(), "{verb} {args:?}: {}", stderr(&out));
+        stdout(&out)
+    }
+
+    fn supervisor_pid(&self, id: &str) -> i32 {
+        let record: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(self.root.path().join(id).join("state.json")).unwrap(),
+        )
+        .unwrap();
+        record["supervisor"].as_i64().unwrap() as i32
+    }
+}
+
+#[test]
+fn runtime_create_start_exec_kill_delete() {
+    if !as_root("runtime_create_start_exec_kill_delete") {
+        return;
+    }
+    let b = Bundle::new(
+        &["sh", "-c", "echo hello; echo oops >&2; exec sleep 30"],
+        &["--hostname", "life", "--pids", "50"],
+    );
+    let pid_file = b.path().join("pid");
+    let bundle = b.path().to_str().unwrap().to_string();
+    let out = b.quai(
+        "create",
+        &[
+            "--bundle",
+            &bundle,
+            "--pid-file",
+            pid_file.to_str().unwrap(),
+            "life",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let state = b.state("life");
+    assert_eq!(state["status"], "created");
+    assert_eq!(state["ociVersion"], "1.0.2");
+    let pid = std::fs::read_to_string(&pid_file).unwrap();
+    assert_eq!(state["pid"].to_string(), pid);
+    // Created: nothing ran yet.
+    assert_eq!(b.ok("logs", &["life"]), "");
+    b.ok("start", &["life"]);
+    assert_eq!(b.state("life")["status"], "running");
+    eventually("the first lines", || b.ok("logs", &["life"]) == "hello\n");
+    let out = b.quai("logs", &["--timestamps", "life"]);
+    assert!(stderr(&out).contains("Z oops\n"), "{}", stderr(&out));
+    // exec joins its namespaces: same hostname, sees its pid 1, its cgroup.
+    let out = b.quai(
+        "exec",
+        &[
+            "life",
+            "--",
+            "sh",
+            "-c",
+            "hostname; cat /proc/1/cmdline; echo; exit 4",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "life\nsleep\u{0}30\u{0}\n");
+    // A second start is refused; a running container is not deleted without --force.
+    assert!(!b.quai("start", &["life"]).status.success());
+    assert!(!b.quai("delete", &["life"]).status.success());
+    b.ok("kill", &["life", "KILL"]);
+    eventually("stopped", || b.state("life")["status"] == "stopped");
+    let entry = b.ps("life");
+    assert_eq!(entry["exit_code"], 137);
+    assert!(!b
+        .quai("kill", &["life", "--signal", "TERM"])
+        .status
+        .success());
+    b.ok("delete", &["life"]);
+    assert!(!b.root.path().join("life").exists());
+    assert!(cgroup_dirs("life").is_empty());
+    assert!(!b.quai("state", &["life"]).status.success());
+}
+
+#[test]
+fn runtime_supervisor_restarts_on_failure_with_backoff() {
+    if !as_root("runtime_supervisor_restarts_on_failure_with_backoff") {
+        return;
+    }
+    let b = Bundle::new(
+        &["sh", "-c", "echo run; exit 3"],
+        &["--annotation", "org.quai.restart=on-failure"],
+    );
+    b.create("again");
+    b.ok("start", &["again"]);
+    // Backoff 100, 200, 400 ms: four runs within a second and a half, not forty.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let runs = b.ok("logs", &["again"]).lines().count();
+    assert!((3..=6).contains(&runs), "{runs} runs");
+    let entry = b.ps("again");
+    assert_eq!(entry["exit_code"], 3);
+    assert!(entry["restarts"].as_u64().unwrap() >= 2, "{entry}");
+    b.ok("stop", &["again"]);
+    b.ok("delete", &["again"]);
+}
+
+#[test]
+fn runtime_stop_sends_sigterm_then_sigkill_after_the_grace_period() {
+    if !as_root("runtime_stop_sends_sigterm_then_sigkill_after_the_grace_period") {
+        return;
+    }
+    let polite = "trap 'echo bye; exit 0' TERM; while true; do sleep 0.1; done";
+    let b = Bundle::new(
+        &["sh", "-c", polite],
+        &["--annotation", "org.quai.restart=always"],
+    );
+    b.create("polite");
+    b.ok("start", &["polite"]);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let started = std::time::Instant::now();
+    b.ok("stop", &["--time", "5", "polite"]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+    assert_eq!(b.ps("polite")["exit_code"], 0);
+    assert_eq!(b.ps("polite")["status"], "stopped");
+    assert_eq!(b.ok("logs", &["polite"]), "bye\n");
+    b.ok("delete", &["polite"]);
+
+    // pid 1 ignores SIGTERM without a handler: SIGKILL after the grace period.
+    b.spec(&["sleep", "60"], &[]);
+    b.create("stubborn");
+    b.ok("start", &["stubborn"]);
+    let started = std::time::Instant::now();
+    b.ok("stop", &["-t", "1", "stubborn"]);
+    let took = started.elapsed();
+    assert!(took >= std::time::Duration::from_millis(900), "{took:?}");
+    assert_eq!(b.ps("stubborn")["exit_code"], 137);
+    b.ok("delete", &["stubborn"]);
+}
+
+#[test]
+fn runtime_ps_tells_the_truth_when_the_supervisor_died() {
+    if !as_root("runtime_ps_tells_the_truth_when_the_supervisor_died") {
+        return;
+    }
+    let b = Bundle::new(&["sleep", "60"], &[]);
+    b.create("orphan");
+    b.ok("start", &["orphan"]);
+    assert_eq!(b.ps("orphan")["status"], "running");
+    let supervisor = b.supervisor_pid("orphan");
+    // SAFETY: kill(2) on a pid we created.
+    unsafe { libc_kill(supervisor, 9) };
+    eventually("stopped", || b.ps("orphan")["status"] == "stopped");
+    b.ok("delete", &["orphan"]);
+    assert!(cgroup_dirs("orphan").is_empty());
+}
+
+extern "C" {
+    #[link_name = "kill"]
+    fn libc_kill(pid: i32, signal: i32) -> i32;
+}
+
+#[test]
+fn runtime_delete_force_kills_a_running_container() {
+    if !as_root("runtime_delete_force_kills_a_running_container") {
+        return;
+    }
+    let b = Bundle::new(
+        &["sleep", "60"],
+        &["--annotation", "org.quai.restart=always"],
+    );
+    b.create("forced");
+    b.ok("start", &["forced"]);
+    let pid = b.state("forced")["pid"].as_i64().unwrap();
+    b.ok("delete", &["--force", "forced"]);
+    // Gone, or a zombie waiting for whoever inherited it to reap it.
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    assert!(stat.is_empty() || stat.contains(") Z "), "{stat}");
+    assert!(cgroup_dirs("forced").is_empty());
+}

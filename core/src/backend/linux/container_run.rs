@@ -48,6 +48,7 @@ fn run_in(dir: &ContainerDir, bundle: &Bundle) -> Result<ExitRecord, RuntimeErro
         pid: pid.as_raw(),
         pid_start: process_start(pid.as_raw()).unwrap_or(0),
         supervisor: None,
+        supervisor_start: 0,
         bundle: bundle.dir.clone(),
         cgroup: cgroup_path,
         created_ms: now_ms(),

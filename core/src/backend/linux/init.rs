@@ -123,26 +123,41 @@ pub fn run(ctx: InitContext<'_>) -> Result<std::convert::Infallible, InitError> 
             message: e.to_string(),
         })?;
     }
-    set_rlimits(proc_)?;
-
-    let env: Vec<String> = proc_.env().clone().unwrap_or_default();
     let args: Vec<String> = match ctx.args {
         Some(a) => a.to_vec(),
         None => proc_.args().clone().unwrap_or_default(),
     };
+    let report = fifo.as_ref().map(|_| ctx.report);
+    enter_process(proc_, &args, ctx.runtime_exe, fifo.as_ref().zip(report))
+}
+
+/// The last steps, shared by a container's init and by `exec`: limits, program, cwd,
+/// user and capabilities, no_new_privs, then (for an init created but not started) the
+/// wait for `start`, and exec with every other descriptor closed.
+pub fn enter_process(
+    proc_: &Process,
+    args: &[String],
+    runtime_exe: (u64, u64),
+    wait: Option<(&OwnedFd, RawFd)>,
+) -> Result<std::convert::Infallible, InitError> {
+    reset_signals();
+    set_rlimits(proc_)?;
+    let env: Vec<String> = proc_.env().clone().unwrap_or_default();
     let program = args.first().ok_or(InitError::NoArgs)?;
     let executable = find_executable(program, &env)?;
-    refuse_runtime_binary(&executable, program, ctx.runtime_exe)?;
+    refuse_runtime_binary(&executable, program, runtime_exe)?;
     enter_cwd(&proc_.cwd().to_string_lossy())?;
     become_user(proc_)?;
+    // A change of uid clears the parent-death signal: set it again.
+    process::set_parent_death_signal(libc::SIGKILL)?;
     if proc_.no_new_privileges() == Some(true) {
         process::set_no_new_privs()?;
     }
-    if let Some(fifo) = fifo {
+    if let Some((fifo, report)) = wait {
         // SAFETY: the report pipe stays open until exec.
-        let report = unsafe { std::os::fd::BorrowedFd::borrow_raw(ctx.report) };
+        let report = unsafe { std::os::fd::BorrowedFd::borrow_raw(report) };
         let _ = nix::unistd::write(report, &[super::launch::READY]);
-        wait_for_start(&fifo)?;
+        wait_for_start(fifo)?;
     }
     // Every descriptor the runtime holds closes at exec; only 0, 1, 2 go on.
     process::cloexec_from(3)?;
@@ -156,6 +171,24 @@ pub fn run(ctx: InitContext<'_>) -> Result<std::convert::Infallible, InitError> 
         .map(|e| cstring(e))
         .collect::<Result<Vec<_>, _>>()?;
     Err(process::exec(&path, &argv, &envp).into())
+}
+
+/// Signals as a fresh program expects them: none blocked, none ignored (the runtime
+/// ignores SIGPIPE and its supervisor blocks a few; neither may leak into the program).
+fn reset_signals() {
+    use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
+    let _ = nix::sys::signal::sigprocmask(
+        nix::sys::signal::SigmaskHow::SIG_SETMASK,
+        Some(&SigSet::empty()),
+        None,
+    );
+    let default = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
+    for signal in Signal::iterator() {
+        if signal != Signal::SIGKILL && signal != Signal::SIGSTOP {
+            // SAFETY: restoring the default disposition installs no handler.
+            let _ = unsafe { sigaction(signal, &default) };
+        }
+    }
 }
 
 fn cstring(s: &str) -> Result<CString, InitError> {

@@ -7,12 +7,20 @@
 //! [`container_delete`], [`container_run`], [`container_exec`].
 
 pub mod cgroup;
+pub mod container_create;
+pub mod container_delete;
+pub mod container_exec;
+pub mod container_kill;
 pub mod container_run;
+pub mod container_start;
+pub mod container_state;
 pub mod init;
 pub mod launch;
+pub mod log;
 pub mod rootfs;
 pub mod spec;
 pub mod state;
+pub mod supervisor;
 pub mod sys;
 
 /// What went wrong in a runtime verb.
@@ -26,4 +34,17 @@ pub enum RuntimeError {
     Launch(#[from] launch::LaunchError),
     #[error(transparent)]
     State(#[from] state::StateError),
+    #[error(transparent)]
+    Sys(#[from] sys::SysError),
+    #[error("the supervisor of `{id}` failed: {message}")]
+    Supervisor { id: String, message: String },
+    #[error("cannot write {path}: {message}")]
+    Io {
+        path: std::path::PathBuf,
+        message: String,
+    },
+    #[error("`{signal}` is not a signal")]
+    BadSignal { signal: String },
+    #[error("container `{id}`: timed out waiting for {what}")]
+    Timeout { id: String, what: &'static str },
 }

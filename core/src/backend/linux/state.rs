@@ -66,6 +66,9 @@ pub struct Record {
     pub pid_start: u64,
     /// The supervisor's pid, when one holds the container.
     pub supervisor: Option<i32>,
+    /// The supervisor's start time.
+    #[serde(default)]
+    pub supervisor_start: u64,
     pub bundle: PathBuf,
     /// The cgroup path, relative to each hierarchy.
     pub cgroup: String,

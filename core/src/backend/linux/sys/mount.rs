@@ -78,3 +78,13 @@ pub fn make_char_device(path: &Path, major: u64, minor: u64, mode: u32) -> SysRe
 pub fn unmount(target: &Path) -> SysResult<()> {
     umount2(target, MntFlags::MNT_DETACH).map_err(|e| SysError::new("umount2", target.display(), e))
 }
+
+/// Opens `path` for reading, following symlinks (namespace files are magic links).
+pub fn open_path_follow(path: &Path) -> SysResult<OwnedFd> {
+    open(path, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty())
+        .map(|fd| {
+            // SAFETY: `open` returned a fresh descriptor that nothing else owns.
+            unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) }
+        })
+        .map_err(|e| SysError::new("open", path.display(), e))
+}
