@@ -648,3 +648,80 @@ fn runtime_delete_force_kills_a_running_container() {
     assert!(stat.is_empty() || stat.contains(") Z "), "{stat}");
     assert!(cgroup_dirs("forced").is_empty());
 }
+
+#[test]
+fn runtime_overlay_rootfs_writes_only_to_the_containers_layer() {
+    if !as_root("runtime_overlay_rootfs_writes_only_to_the_containers_layer") {
+        return;
+    }
+    // The busybox tree becomes the read-only image layer; the rootfs folder is only
+    // the mount point of the overlay.
+    let b = Bundle::new(
+        &[
+            "sh",
+            "-c",
+            "echo new > /etc/motd; rm /bin/vi; ls /etc; ls /bin/vi 2>&1 | wc -l",
+        ],
+        &[],
+    );
+    let layer = b.path().join("layer");
+    std::fs::rename(b.path().join("rootfs"), &layer).unwrap();
+    for d in ["rootfs", "upper", "work"] {
+        std::fs::create_dir(b.path().join(d)).unwrap();
+    }
+    let p = |d: &str| b.path().join(d).to_str().unwrap().to_string();
+    b.edit(|v| {
+        v["annotations"] = serde_json::json!({
+            "org.quai.overlay.lower": p("layer"),
+            "org.quai.overlay.upper": p("upper"),
+            "org.quai.overlay.work": p("work"),
+        });
+    });
+    let out = b.run("layered");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "motd\n1\n");
+    assert_eq!(
+        std::fs::read_to_string(b.path().join("upper/etc/motd")).unwrap(),
+        "new\n"
+    );
+    assert!(layer.join("bin/vi").exists(), "the image layer was changed");
+    assert!(!layer.join("etc/motd").exists());
+    // The overlay lived in the container's mount namespace only.
+    assert_eq!(
+        std::fs::read_dir(b.path().join("rootfs")).unwrap().count(),
+        0
+    );
+}
+
+#[test]
+fn runtime_user_namespace_maps_root_to_an_unprivileged_host_user() {
+    if !as_root("runtime_user_namespace_maps_root_to_an_unprivileged_host_user") {
+        return;
+    }
+    let b = Bundle::new(&["sh", "-c", "id -u; cat /proc/self/uid_map"], &[]);
+    b.edit(|v| {
+        let linux = &mut v["linux"];
+        linux["namespaces"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({"type": "user"}));
+        linux["uidMappings"] =
+            serde_json::json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+        linux["gidMappings"] =
+            serde_json::json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    });
+    // The rootfs must belong to the mapped root.
+    let status = Command::new("chown")
+        .args(["-R", "-h", "100000:100000"])
+        .arg(b.path().join("rootfs"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = b.run("userns");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("0"));
+    let map: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(map, ["0", "100000", "65536"]);
+}
