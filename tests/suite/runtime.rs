@@ -298,6 +298,15 @@ fn runtime_limits_land_in_the_cgroup_which_is_removed_after() {
         };
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
     };
+    // The folders appear before the limits are written: wait for the last one.
+    eventually("the pids limit", || {
+        let path = if v2 {
+            "/sys/fs/cgroup/quai/limits/pids.max"
+        } else {
+            "/sys/fs/cgroup/pids/quai/limits/pids.max"
+        };
+        std::fs::read_to_string(path).is_ok_and(|s| s == "30\n")
+    });
     if v2 {
         assert_eq!(read("", "cpu.max"), "50000 100000\n");
         assert_eq!(read("", "pids.max"), "30\n");

@@ -45,6 +45,11 @@ impl ContainerCgroup {
         }
     }
 
+    /// Its path, relative to each hierarchy.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
     /// Creates the cgroup at `path` and applies `resources`.
     pub fn create(path: &str, resources: Option<&LinuxResources>) -> Result<Self, CgroupError> {
         let controllers = CONTROLLERS.iter().map(|c| c.to_string()).collect();
@@ -116,8 +121,8 @@ impl ContainerCgroup {
         Ok(())
     }
 
-    /// The `cgroup.procs` files a process writes `0` into to move itself in: one per
-    /// v1 hierarchy, one on v2.
+    /// The `cgroup.procs` files a pid is written into to move a process in: one per v1
+    /// hierarchy, one on v2.
     pub fn procs_files(&self) -> Vec<PathBuf> {
         let mut files: Vec<PathBuf> = self
             .cgroup

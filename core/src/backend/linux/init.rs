@@ -51,12 +51,11 @@ pub struct InitContext<'a> {
     pub bundle: &'a Path,
     pub rootfs: &'a Path,
     pub overlay: Option<&'a Overlay>,
-    /// Open `cgroup.procs` files to write `0` into.
-    pub cgroup_procs: Vec<OwnedFd>,
     /// When set, the init waits until this fifo is opened for reading (by `start`).
     pub exec_fifo: Option<&'a Path>,
-    /// When set, the init waits to read a byte here (the parent writes its id maps first).
-    pub user_ns_sync: Option<RawFd>,
+    /// The parent writes a byte here once the init is in its cgroup (and, in a new user
+    /// namespace, once its id maps are written).
+    pub go: RawFd,
     /// (device, inode) of the runtime's binary.
     pub runtime_exe: (u64, u64),
     /// Descriptors to become the program's stdin, stdout, stderr.
@@ -79,14 +78,9 @@ pub fn run(ctx: InitContext<'_>) -> Result<std::convert::Infallible, InitError> 
             nix::unistd::dup2(*fd, target as RawFd).map_err(|e| SysError::new("dup2", fd, e))?;
         }
     }
-    for fd in ctx.cgroup_procs {
-        let mut file = std::fs::File::from(fd);
-        // "0" names the writer itself; the file closes here.
-        let _ = file.write_all(b"0");
-    }
-    if let Some(fd) = ctx.user_ns_sync {
-        let mut byte = [0u8];
-        let _ = nix::unistd::read(fd, &mut byte);
+    if ctx.in_user_ns {
+        // Nothing is allowed in a user namespace before its id maps exist.
+        wait_for_parent(ctx.go)?;
         nix::unistd::setresgid(0.into(), 0.into(), 0.into())
             .map_err(|e| SysError::new("setresgid", 0, e))?;
         nix::unistd::setresuid(0.into(), 0.into(), 0.into())
@@ -128,6 +122,12 @@ pub fn run(ctx: InitContext<'_>) -> Result<std::convert::Infallible, InitError> 
         None => proc_.args().clone().unwrap_or_default(),
     };
     let report = fifo.as_ref().map(|_| ctx.report);
+    if !ctx.in_user_ns {
+        // The parent moved us into the cgroup while we built the rootfs: the move waits
+        // for the kernel (an RCU grace period on cgroup v1), so both go on in parallel.
+        // The program must not run before it is limited.
+        wait_for_parent(ctx.go)?;
+    }
     enter_process(proc_, &args, ctx.runtime_exe, fifo.as_ref().zip(report))
 }
 
@@ -188,6 +188,16 @@ fn reset_signals() {
             // SAFETY: restoring the default disposition installs no handler.
             let _ = unsafe { sigaction(signal, &default) };
         }
+    }
+}
+
+/// Waits for the parent's go byte; an end of file means the parent gave up.
+fn wait_for_parent(go: RawFd) -> Result<(), InitError> {
+    let mut byte = [0u8];
+    match nix::unistd::read(go, &mut byte) {
+        Ok(1) => Ok(()),
+        Ok(_) => Err(SysError::new("read", "parent's go", nix::errno::Errno::EPIPE).into()),
+        Err(e) => Err(SysError::new("read", "parent's go", e).into()),
     }
 }
 

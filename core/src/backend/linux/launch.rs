@@ -4,7 +4,7 @@
 //! is waiting for `start`, or exec'd its program. Must be called from a single-threaded
 //! process (the CLI, the supervisor): the child runs ordinary Rust code before exec.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::path::Path;
 
@@ -102,12 +102,13 @@ pub fn launch(request: &LaunchRequest<'_>) -> Result<Launched, LaunchError> {
     let overlay = overlay_of(request.bundle);
     let runtime_exe = init::runtime_identity();
     let (report_read, report_write) = pipe()?;
-    let user_sync = if in_user_ns { Some(pipe()?) } else { None };
+    let (go_read, go_write) = pipe()?;
 
     // SAFETY: this process is single-threaded (checked above).
     match unsafe { process::clone_with(flags) }? {
         Forked::Child => {
             drop(report_read);
+            drop(go_write);
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 for (fd, what) in &join {
                     process::join_namespace(fd.as_raw_fd(), what).map_err(|e| e.to_string())?;
@@ -118,9 +119,8 @@ pub fn launch(request: &LaunchRequest<'_>) -> Result<Launched, LaunchError> {
                     bundle: &request.bundle.dir,
                     rootfs: &request.bundle.rootfs,
                     overlay: overlay.as_ref(),
-                    cgroup_procs,
                     exec_fifo: request.exec_fifo,
-                    user_ns_sync: user_sync.as_ref().map(|(r, _)| r.as_raw_fd()),
+                    go: go_read.as_raw_fd(),
                     runtime_exe,
                     stdio: request.stdio,
                     in_user_ns,
@@ -141,12 +141,31 @@ pub fn launch(request: &LaunchRequest<'_>) -> Result<Launched, LaunchError> {
         }
         Forked::Parent(pid) => {
             drop(report_write);
-            drop(cgroup_procs);
             drop(join);
-            if let Some((_, sync_write)) = &user_sync {
-                write_id_maps(pid, spec)?;
-                let _ = nix::unistd::write(sync_write, &[1]);
+            drop(go_read);
+            let prepared = (|| {
+                if in_user_ns {
+                    write_id_maps(pid, spec)?;
+                }
+                for fd in cgroup_procs {
+                    let mut file = std::fs::File::from(fd);
+                    file.write_all(pid.as_raw().to_string().as_bytes())
+                        .map_err(|e| LaunchError::Open {
+                            path: format!("cgroup.procs of {}", request.cgroup.path()),
+                            message: e.to_string(),
+                        })?;
+                }
+                Ok(())
+            })();
+            if let Err(e) = prepared {
+                // Dropping the go pipe unblocks the child, which then gives up.
+                drop(go_write);
+                let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+                reap(pid);
+                return Err(e);
             }
+            let _ = nix::unistd::write(&go_write, &[1]);
+            drop(go_write);
             read_report(report_read, pid, request.exec_fifo.is_some())
         }
     }

@@ -191,6 +191,15 @@ pub fn container_spec(args: &[String], hostname: &str, limits: Limits) -> Result
         .collect();
     spec.set_mounts(Some(mounts));
     if let Some(linux) = spec.linux_mut() {
+        // The five namespaces: pid, network, ipc, uts, mount.
+        let five: Vec<_> = linux
+            .namespaces()
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|n| n.typ() != oci_spec::runtime::LinuxNamespaceType::Cgroup)
+            .collect();
+        linux.set_namespaces(Some(five));
         let mut resources = LinuxResourcesBuilder::default();
         if let Some(bytes) = limits.memory {
             resources = resources.memory(
@@ -263,6 +272,14 @@ mod tests {
         assert!(mounts.iter().all(|m| m.typ().as_deref() != Some("cgroup")));
         assert!(mounts.iter().any(|m| m.destination() == Path::new("/proc")));
         assert_eq!(spec.hostname().as_deref(), Some("web"));
+        let namespaces = spec
+            .linux()
+            .as_ref()
+            .unwrap()
+            .namespaces()
+            .as_ref()
+            .unwrap();
+        assert_eq!(namespaces.len(), 5);
     }
 
     #[test]
