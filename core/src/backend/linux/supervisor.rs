@@ -31,6 +31,8 @@ const BACKOFF_START: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(10);
 /// A run longer than this resets the backoff.
 const HEALTHY_RUN: Duration = Duration::from_secs(10);
+/// After this long without events, the supervisor drops its resident text pages.
+const IDLE_RELEASE: Duration = Duration::from_secs(1);
 /// The default time between SIGTERM and SIGKILL.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
 
@@ -171,6 +173,8 @@ pub fn run(dir: ContainerDir, bundle: Bundle, cgroup: ContainerCgroup, report: O
         out_lines: LineSplitter::default(),
         err_lines: LineSplitter::default(),
     };
+    // The CLI's work left resident pages of code the loop never runs.
+    process::release_file_pages();
     supervisor.watch(pid);
     process::exit_now(0)
 }
@@ -212,8 +216,11 @@ impl Supervisor {
         let mut kill_at: Option<Instant> = None;
         let mut restart_at: Option<Instant> = None;
         let mut stopping = false;
+        // Whether the loop touched code since its resident text was last dropped.
+        let mut touched = false;
         loop {
-            let next = [kill_at, restart_at].into_iter().flatten().min();
+            let idle_at = touched.then(|| Instant::now() + IDLE_RELEASE);
+            let next = [kill_at, restart_at, idle_at].into_iter().flatten().min();
             let timeout = match next {
                 Some(at) => {
                     let ms = at.saturating_duration_since(Instant::now()).as_millis();
@@ -226,8 +233,15 @@ impl Supervisor {
                 PollFd::new(self.err.0.as_fd(), PollFlags::POLLIN),
                 PollFd::new(self.signals.as_fd(), PollFlags::POLLIN),
             ];
-            if let Err(nix::errno::Errno::EINTR) = poll(&mut fds, timeout) {
-                continue;
+            match poll(&mut fds, timeout) {
+                Err(nix::errno::Errno::EINTR) => continue,
+                Ok(0) if touched && kill_at.is_none() && restart_at.is_none() => {
+                    // Quiet for a while: give back the text pages the last burst used.
+                    process::release_file_pages();
+                    touched = false;
+                    continue;
+                }
+                _ => touched = true,
             }
             let ready: Vec<bool> = fds
                 .iter()
@@ -334,6 +348,7 @@ impl Supervisor {
                 self.record.pid = pid.as_raw();
                 self.record.pid_start = process_start(pid.as_raw()).unwrap_or(0);
                 let _ = self.dir.save_record(&self.record);
+                process::release_file_pages();
                 Some(pid)
             }
             Err(e) => {

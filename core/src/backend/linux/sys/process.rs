@@ -182,3 +182,46 @@ pub fn exit_now(code: i32) -> ! {
     // SAFETY: _exit is async-signal-safe and never returns.
     unsafe { libc::_exit(code) }
 }
+
+/// Drops this process's resident pages of program text (its own and its libraries'):
+/// clean copies of files, read back on the next touch. A long-lived process forked from
+/// a busy one then keeps only what it runs.
+pub fn release_file_pages() {
+    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
+        return;
+    };
+    for line in maps.lines() {
+        let mut fields = line.split_whitespace();
+        let (Some(range), Some(perms), Some(_), Some(_), Some(inode)) = (
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+        ) else {
+            continue;
+        };
+        // Only executable, private file mappings: text is never written, so dropping it
+        // loses nothing. (Read-only data is not safe: relocated pages are made read-only
+        // after being written.)
+        if inode == "0" || perms != "r-xp" {
+            continue;
+        }
+        let Some((start, end)) = range.split_once('-') else {
+            continue;
+        };
+        let (Ok(start), Ok(end)) = (
+            usize::from_str_radix(start, 16),
+            usize::from_str_radix(end, 16),
+        ) else {
+            continue;
+        };
+        // SAFETY: the range is a read-only private file mapping of this process; its
+        // pages are refetched from the file when next touched.
+        // Random access: a later fault maps one page, not its cached neighbours.
+        unsafe {
+            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED);
+            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_RANDOM);
+        }
+    }
+}
