@@ -4,7 +4,9 @@
 
 use std::path::Path;
 
-use nix::sys::wait::{waitpid, WaitStatus};
+use nix::sys::signal::{SigSet, SigmaskHow, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
 use super::cgroup::ContainerCgroup;
@@ -30,6 +32,10 @@ fn run_in(dir: &ContainerDir, bundle: &Bundle) -> Result<ExitRecord, RuntimeErro
     let cgroup_path =
         ContainerCgroup::path_for(linux.and_then(|l| l.cgroups_path().as_deref()), &dir.id);
     let cgroup = ContainerCgroup::create(&cgroup_path, linux.and_then(|l| l.resources().as_ref()))?;
+    // Signals meant for the container (Ctrl-C, a kill of the CLI) are held here and
+    // passed on, so that the CLI stays to reap the init and clean up after it.
+    let signals = forwarded_signals();
+    let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&signals), None);
     let launched = launch(&LaunchRequest {
         bundle,
         cgroup: &cgroup,
@@ -55,11 +61,55 @@ fn run_in(dir: &ContainerDir, bundle: &Bundle) -> Result<ExitRecord, RuntimeErro
         annotations: bundle.spec.annotations().clone().unwrap_or_default(),
     };
     let saved = dir.save_record(&record);
-    let exit = wait_exit(pid, &cgroup);
+    let exit = wait_forwarding(pid, &cgroup, &signals);
     cgroup.kill_all();
     cgroup.delete()?;
     saved?;
     Ok(exit)
+}
+
+/// The signals `run` passes on to the container, and SIGCHLD to learn of its end.
+fn forwarded_signals() -> SigSet {
+    let mut set = SigSet::empty();
+    for s in [
+        Signal::SIGINT,
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+        Signal::SIGQUIT,
+        Signal::SIGUSR1,
+        Signal::SIGUSR2,
+        Signal::SIGWINCH,
+        Signal::SIGCHLD,
+    ] {
+        set.add(s);
+    }
+    set
+}
+
+/// Passes held signals on to the init until it exits; tells how it ended.
+fn wait_forwarding(pid: Pid, cgroup: &ContainerCgroup, signals: &SigSet) -> ExitRecord {
+    let Ok(fd) = SignalFd::with_flags(signals, SfdFlags::SFD_CLOEXEC) else {
+        return wait_exit(pid, cgroup);
+    };
+    loop {
+        match waitpid(pid, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::Exited(_, code)) => return exit_record(code, None, cgroup),
+            Ok(WaitStatus::Signaled(_, sig, _)) => {
+                return exit_record(128 + sig as i32, Some(sig as i32), cgroup)
+            }
+            Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+            Err(_) => return exit_record(255, None, cgroup),
+        }
+        match fd.read_signal() {
+            Ok(Some(info)) if info.ssi_signo != Signal::SIGCHLD as u32 => {
+                if let Ok(signal) = Signal::try_from(info.ssi_signo as i32) {
+                    let _ = nix::sys::signal::kill(pid, signal);
+                }
+            }
+            Ok(_) => {}
+            Err(_) => return wait_exit(pid, cgroup),
+        }
+    }
 }
 
 /// Waits for the init to exit and tells how.
@@ -72,6 +122,10 @@ pub fn wait_exit(pid: Pid, cgroup: &ContainerCgroup) -> ExitRecord {
             Err(_) => break (255, None),
         }
     };
+    exit_record(code, signal, cgroup)
+}
+
+fn exit_record(code: i32, signal: Option<i32>, cgroup: &ContainerCgroup) -> ExitRecord {
     ExitRecord {
         code,
         signal,
