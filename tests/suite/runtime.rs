@@ -373,6 +373,26 @@ fn runtime_refuses_to_run_its_own_binary_inside() {
     let b = Bundle::new(&["sh", "-c", "readlink /proc/1/exe"], &[]);
     let out = b.run("exe");
     assert_eq!(stdout(&out), "/bin/busybox\n");
+    // While `exec` works in the container, no process inside can reach the runtime's
+    // binary through /proc: every exe link seen from inside is the container's own.
+    b.spec(&["sleep", "30"], &[]);
+    b.create("exe2");
+    b.ok("start", &["exe2"]);
+    let out = b.quai(
+        "exec",
+        &[
+            "exe2",
+            "--",
+            "sh",
+            "-c",
+            "for p in /proc/[0-9]*; do readlink $p/exe; done",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let links = stdout(&out);
+    assert!(!links.is_empty());
+    assert!(links.lines().all(|l| l == "/bin/busybox"), "{links}");
+    b.ok("delete", &["--force", "exe2"]);
 }
 
 #[test]
