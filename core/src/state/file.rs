@@ -1,3 +1,410 @@
 //! The state store on disk: one folder per stack under the quai root, the state written
 //! atomically (temporary file, fsync, rename, fsync of the folder) with a backup of the
 //! previous version, and a lock file naming pid, host and time.
+//!
+//! Layout: `ROOT/stacks/NAME/state.json`, `state.json.backup` (the version before the
+//! last save) and `lock`. The lock file is created whole (written under a temporary
+//! name, then hard-linked into place, which fails when it exists) and its holder keeps
+//! an OS advisory lock on it. A lock file whose advisory lock is free was left by a
+//! process that died (SIGKILL, power loss): it is stale and taken over.
+//!
+//! Never leaves a half-written `state.json`: at every instant the file is a complete
+//! version, the old one or the new one.
+
+use std::fs::{self, File, OpenOptions, TryLockError};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::state::{decode, encode, lock_info, LockInfo, State, StateError, StateLock, StateStore};
+
+/// How often a waiting lock looks again.
+const POLL: Duration = Duration::from_millis(25);
+
+/// Distinguishes temporary files of several locks taken by one process.
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// States of stacks kept under a root folder.
+#[derive(Debug, Clone)]
+pub struct FileStore {
+    root: PathBuf,
+}
+
+impl FileStore {
+    /// A store under `root` (the quai root); folders are created when first written.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        FileStore { root: root.into() }
+    }
+
+    /// `ROOT/stacks/NAME`.
+    pub fn stack_dir(&self, stack: &str) -> PathBuf {
+        self.root.join("stacks").join(stack)
+    }
+
+    /// `ROOT/stacks/NAME/state.json`.
+    pub fn state_path(&self, stack: &str) -> PathBuf {
+        self.stack_dir(stack).join("state.json")
+    }
+
+    /// Who holds the lock of `stack` now, if anyone (a stale lock file counts as free).
+    pub fn holder(&self, stack: &str) -> Option<LockInfo> {
+        let path = self.stack_dir(stack).join("lock");
+        let file = File::open(&path).ok()?;
+        match file.try_lock() {
+            Ok(()) => None,
+            Err(_) => read_lock_info(&path),
+        }
+    }
+}
+
+fn show(path: &Path) -> String {
+    path.display().to_string()
+}
+
+fn write_err(path: &Path) -> impl FnOnce(io::Error) -> StateError + '_ {
+    move |source| StateError::Write {
+        path: show(path),
+        source,
+    }
+}
+
+fn read_lock_info(path: &Path) -> Option<LockInfo> {
+    let text = fs::read_to_string(path).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Whether `file` (opened earlier) is still the file at `path`, not one removed since.
+fn still_at(file: &File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), fs::metadata(path)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        path.exists()
+    }
+}
+
+/// Makes a rename or a link in `dir` durable.
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}
+
+impl StateStore for FileStore {
+    fn lock(
+        &self,
+        stack: &str,
+        operation: &str,
+        timeout: Duration,
+    ) -> Result<Box<dyn StateLock + '_>, StateError> {
+        let dir = self.stack_dir(stack);
+        fs::create_dir_all(&dir).map_err(write_err(&dir))?;
+        let path = dir.join("lock");
+        let info = lock_info(operation);
+        let start = Instant::now();
+        loop {
+            if let Some(file) = try_take(&dir, &path, &info)? {
+                return Ok(Box::new(FileLock {
+                    store: self,
+                    stack: stack.to_string(),
+                    lock_path: path,
+                    _file: file,
+                }));
+            }
+            let waited = start.elapsed();
+            if waited >= timeout {
+                let holder = read_lock_info(&path).unwrap_or(LockInfo {
+                    pid: 0,
+                    host: "unknown (unreadable lock file)".to_string(),
+                    since: 0,
+                    operation: "unknown".to_string(),
+                });
+                return Err(StateError::Locked {
+                    stack: stack.to_string(),
+                    holder,
+                    waited,
+                });
+            }
+            std::thread::sleep(POLL.min(timeout - waited));
+        }
+    }
+
+    fn read(&self, stack: &str) -> Result<State, StateError> {
+        let path = self.state_path(stack);
+        let mut text = String::new();
+        match File::open(&path) {
+            Ok(mut f) => f
+                .read_to_string(&mut text)
+                .map_err(|source| StateError::Read {
+                    path: show(&path),
+                    source,
+                })?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(State::new(stack)),
+            Err(source) => {
+                return Err(StateError::Read {
+                    path: show(&path),
+                    source,
+                })
+            }
+        };
+        decode(&text, &show(&path))
+    }
+}
+
+/// One attempt at the lock: `Some(file)` holding the advisory lock when taken, `None`
+/// when a live process holds it.
+fn try_take(dir: &Path, path: &Path, info: &LockInfo) -> Result<Option<File>, StateError> {
+    let text = serde_json::to_string(info).unwrap_or_default();
+    // A fresh lock file, complete and already locked before anyone can see it.
+    let temp = dir.join(format!(
+        "lock.{}.{}.tmp",
+        std::process::id(),
+        TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&temp)
+        .map_err(write_err(&temp))?;
+    let fresh = (|| {
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+        file.try_lock().map_err(io::Error::from)?;
+        fs::hard_link(&temp, path)
+    })();
+    let _ = fs::remove_file(&temp);
+    match fresh {
+        Ok(()) => {
+            sync_dir(dir).map_err(write_err(dir))?;
+            return Ok(Some(file));
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => drop(file),
+        Err(e) => return Err(write_err(path)(e)),
+    }
+    // A lock file exists: is its holder alive?
+    let mut existing = match OpenOptions::new().read(true).write(true).open(path) {
+        Ok(f) => f,
+        // Let go between our link and our open: try again at the next poll.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(write_err(path)(e)),
+    };
+    match existing.try_lock() {
+        Ok(()) => {}
+        Err(TryLockError::WouldBlock) => return Ok(None),
+        Err(TryLockError::Error(e)) => return Err(write_err(path)(e)),
+    }
+    if !still_at(&existing, path) {
+        // We locked a file its holder had just removed; the next poll finds the new one.
+        return Ok(None);
+    }
+    // Stale: its holder died without letting go. Take it over, naming ourselves.
+    existing.set_len(0).map_err(write_err(path))?;
+    existing
+        .write_all(text.as_bytes())
+        .map_err(write_err(path))?;
+    existing.sync_all().map_err(write_err(path))?;
+    Ok(Some(existing))
+}
+
+/// The held lock of one stack in a [`FileStore`].
+struct FileLock<'a> {
+    store: &'a FileStore,
+    stack: String,
+    lock_path: PathBuf,
+    /// Holds the advisory lock for as long as this value lives.
+    _file: File,
+}
+
+impl StateLock for FileLock<'_> {
+    fn load(&self) -> Result<State, StateError> {
+        self.store.read(&self.stack)
+    }
+
+    fn save(&mut self, state: &mut State) -> Result<(), StateError> {
+        state.serial += 1;
+        let dir = self.store.stack_dir(&self.stack);
+        let path = dir.join("state.json");
+        let backup = dir.join("state.json.backup");
+        let temp = dir.join(format!("state.json.{}.tmp", std::process::id()));
+        let write = || -> io::Result<()> {
+            let mut f = OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&temp)?;
+            f.write_all(encode(state).as_bytes())?;
+            f.sync_all()
+        };
+        if let Err(e) = write() {
+            let _ = fs::remove_file(&temp);
+            return Err(write_err(&temp)(e));
+        }
+        // The previous version becomes the backup: a second name for its file, so that
+        // `state.json` itself is never missing.
+        if path.exists() {
+            match fs::remove_file(&backup) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(write_err(&backup)(e)),
+            }
+            fs::hard_link(&path, &backup).map_err(write_err(&backup))?;
+        }
+        fs::rename(&temp, &path).map_err(write_err(&path))?;
+        sync_dir(&dir).map_err(write_err(&dir))
+    }
+}
+
+impl Drop for FileLock<'_> {
+    fn drop(&mut self) {
+        // Remove the file while still holding the advisory lock; a waiter that opened
+        // it meanwhile sees it is no longer at the path and looks again.
+        let _ = fs::remove_file(&self.lock_path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::address::Address;
+    use crate::resource::{ResourceConfig, VolumeResource};
+    use crate::state::Recorded;
+
+    fn volume_state(store: &FileStore) -> State {
+        let mut lock = store.lock("blog", "apply", Duration::ZERO).unwrap();
+        let mut state = lock.load().unwrap();
+        state.resources.insert(
+            Address::volume("data"),
+            Recorded {
+                config: ResourceConfig::Volume(VolumeResource {
+                    name: "blog_data".into(),
+                }),
+                id: String::new(),
+                attributes: Default::default(),
+            },
+        );
+        lock.save(&mut state).unwrap();
+        state
+    }
+
+    #[test]
+    fn missing_state_reads_as_empty() {
+        let root = tempfile::tempdir().unwrap();
+        let store = FileStore::new(root.path());
+        assert_eq!(store.read("blog").unwrap(), State::new("blog"));
+    }
+
+    #[test]
+    fn save_writes_atomically_and_keeps_a_backup() {
+        let root = tempfile::tempdir().unwrap();
+        let store = FileStore::new(root.path());
+        let first = volume_state(&store);
+        assert_eq!(first.serial, 1);
+        assert_eq!(store.read("blog").unwrap(), first);
+        assert!(!store.stack_dir("blog").join("state.json.backup").exists());
+
+        let mut lock = store.lock("blog", "apply", Duration::ZERO).unwrap();
+        let mut second = lock.load().unwrap();
+        second.resources.clear();
+        lock.save(&mut second).unwrap();
+        drop(lock);
+        assert_eq!(store.read("blog").unwrap().serial, 2);
+        let backup = fs::read_to_string(store.stack_dir("blog").join("state.json.backup")).unwrap();
+        assert_eq!(decode(&backup, "backup").unwrap(), first);
+        // No temporary file and no lock file are left behind.
+        let mut names: Vec<_> = fs::read_dir(store.stack_dir("blog"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["state.json", "state.json.backup"]);
+    }
+
+    #[test]
+    fn corrupt_state_names_its_path() {
+        let root = tempfile::tempdir().unwrap();
+        let store = FileStore::new(root.path());
+        fs::create_dir_all(store.stack_dir("blog")).unwrap();
+        fs::write(store.state_path("blog"), "{ not json").unwrap();
+        let err = store.read("blog").unwrap_err();
+        assert!(matches!(err, StateError::Corrupt { .. }), "{err}");
+        assert!(err
+            .to_string()
+            .contains(&store.state_path("blog").display().to_string()));
+    }
+
+    #[test]
+    fn a_held_lock_makes_the_second_wait_then_fail_naming_the_holder() {
+        let root = tempfile::tempdir().unwrap();
+        let store = FileStore::new(root.path());
+        let _held = store.lock("blog", "apply", Duration::ZERO).unwrap();
+        let start = Instant::now();
+        let err = match store.lock("blog", "destroy", Duration::from_millis(100)) {
+            Err(e) => e,
+            Ok(_) => panic!("a second lock was granted"),
+        };
+        assert!(start.elapsed() >= Duration::from_millis(100));
+        match &err {
+            StateError::Locked { holder, stack, .. } => {
+                assert_eq!(stack, "blog");
+                assert_eq!(holder.pid, std::process::id());
+                assert_eq!(holder.operation, "apply");
+            }
+            other => panic!("unexpected {other}"),
+        }
+        assert!(err.to_string().contains("apply by pid"));
+        assert_eq!(store.holder("blog").unwrap().operation, "apply");
+    }
+
+    #[test]
+    fn a_waiter_gets_the_lock_once_it_is_let_go() {
+        let root = tempfile::tempdir().unwrap();
+        let store = FileStore::new(root.path());
+        let held = store.lock("blog", "apply", Duration::ZERO).unwrap();
+        std::thread::scope(|s| {
+            let waiter = s.spawn(|| store.lock("blog", "apply", Duration::from_secs(10)).is_ok());
+            std::thread::sleep(Duration::from_millis(60));
+            drop(held);
+            assert!(waiter.join().unwrap());
+        });
+        assert!(store.holder("blog").is_none());
+    }
+
+    #[test]
+    fn a_lock_file_left_by_a_dead_process_is_taken_over() {
+        let root = tempfile::tempdir().unwrap();
+        let store = FileStore::new(root.path());
+        fs::create_dir_all(store.stack_dir("blog")).unwrap();
+        let dead = LockInfo {
+            pid: 999_999,
+            host: "gone".into(),
+            since: 1,
+            operation: "apply".into(),
+        };
+        // A lock file with nobody holding its advisory lock: its writer was killed.
+        fs::write(
+            store.stack_dir("blog").join("lock"),
+            serde_json::to_string(&dead).unwrap(),
+        )
+        .unwrap();
+        assert!(store.holder("blog").is_none());
+        let lock = store.lock("blog", "apply", Duration::ZERO).unwrap();
+        let now = store.holder("blog").unwrap();
+        assert_eq!(now.pid, std::process::id());
+        drop(lock);
+        assert!(!store.stack_dir("blog").join("lock").exists());
+    }
+}

@@ -97,6 +97,116 @@ pub enum StateError {
     TooNew { path: String, found: u32 },
 }
 
+/// Reads a state from its JSON text, upgrading older schema versions. `path` names the
+/// file in errors.
+///
+/// Version 0 (written before quai had schema versions) has no `version` field and keeps
+/// `resources` as a list of objects that carry their `address`; it is upgraded to the
+/// map of version 1.
+pub fn decode(text: &str, path: &str) -> Result<State, StateError> {
+    let corrupt = |message: String| StateError::Corrupt {
+        path: path.to_string(),
+        message,
+    };
+    let mut value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| corrupt(e.to_string()))?;
+    let found = match value.get("version") {
+        None => 0,
+        Some(v) => v
+            .as_u64()
+            .and_then(|v| u32::try_from(v).ok())
+            .ok_or_else(|| corrupt(format!("`version` is not a number: {v}")))?,
+    };
+    if found > SCHEMA_VERSION {
+        return Err(StateError::TooNew {
+            path: path.to_string(),
+            found,
+        });
+    }
+    if found == 0 {
+        value = upgrade_from_v0(value).map_err(corrupt)?;
+    }
+    serde_json::from_value(value).map_err(|e| corrupt(e.to_string()))
+}
+
+/// Version 0 → version 1: `resources` from a list of `{address, ...}` to a map by
+/// address, and the `version` field added.
+fn upgrade_from_v0(mut value: serde_json::Value) -> Result<serde_json::Value, String> {
+    let object = value
+        .as_object_mut()
+        .ok_or_else(|| "the state is not a JSON object".to_string())?;
+    let mut resources = serde_json::Map::new();
+    match object.remove("resources") {
+        None => {}
+        Some(serde_json::Value::Array(list)) => {
+            for mut entry in list {
+                let address = entry
+                    .as_object_mut()
+                    .and_then(|e| e.remove("address"))
+                    .and_then(|a| a.as_str().map(str::to_string))
+                    .ok_or_else(|| "a version 0 resource has no `address`".to_string())?;
+                resources.insert(address, entry);
+            }
+        }
+        Some(serde_json::Value::Object(map)) => resources = map,
+        Some(other) => return Err(format!("`resources` is neither a list nor a map: {other}")),
+    }
+    object.insert("resources".into(), serde_json::Value::Object(resources));
+    object
+        .entry("serial")
+        .or_insert(serde_json::Value::from(0u64));
+    object.insert("version".into(), serde_json::Value::from(SCHEMA_VERSION));
+    Ok(value)
+}
+
+/// The JSON text of a state, as the stores write it.
+pub fn encode(state: &State) -> String {
+    let mut text = serde_json::to_string_pretty(state).unwrap_or_else(|e| {
+        // Every field of a state serialises; this cannot fail short of a serde bug.
+        unreachable!("state serialisation failed: {e}")
+    });
+    text.push('\n');
+    text
+}
+
+/// Who this process is, for a lock: pid, host, time. In the browser there is no pid,
+/// host nor clock: zeros and `browser`.
+pub fn lock_info(operation: &str) -> LockInfo {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let since = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        LockInfo {
+            pid: std::process::id(),
+            host: host_name(),
+            since,
+            operation: operation.to_string(),
+        }
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        LockInfo {
+            pid: 0,
+            host: "browser".to_string(),
+            since: 0,
+            operation: operation.to_string(),
+        }
+    }
+}
+
+/// This machine's name: `/etc/hostname`, else `$HOSTNAME`, else `localhost`.
+#[cfg(not(target_arch = "wasm32"))]
+fn host_name() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| "localhost".to_string())
+}
+
 /// Where the states of stacks are kept.
 pub trait StateStore: Send + Sync {
     /// Takes the stack's lock, waiting up to `timeout` for another holder to let go.
@@ -117,4 +227,55 @@ pub trait StateLock: Send {
     fn load(&self) -> Result<State, StateError>;
     /// Writes the state (bumping its serial), atomically.
     fn save(&mut self, state: &mut State) -> Result<(), StateError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resource::VolumeResource;
+
+    fn sample() -> State {
+        let mut s = State::new("blog");
+        s.serial = 3;
+        s.resources.insert(
+            Address::volume("data"),
+            Recorded {
+                config: ResourceConfig::Volume(VolumeResource {
+                    name: "blog_data".into(),
+                }),
+                id: String::new(),
+                attributes: BTreeMap::new(),
+            },
+        );
+        s
+    }
+
+    #[test]
+    fn a_state_round_trips_through_its_json() {
+        let s = sample();
+        assert_eq!(decode(&encode(&s), "state.json").unwrap(), s);
+    }
+
+    #[test]
+    fn version_0_is_upgraded() {
+        let v0 = r#"{"stack": "blog", "serial": 3, "resources": [
+            {"address": "volume.data", "config": {"kind": "volume", "name": "blog_data"}}
+        ]}"#;
+        assert_eq!(decode(v0, "state.json").unwrap(), sample());
+    }
+
+    #[test]
+    fn a_newer_version_is_refused() {
+        let text = r#"{"version": 99, "stack": "blog", "serial": 0, "resources": {}}"#;
+        let err = decode(text, "/x/state.json").unwrap_err();
+        assert!(matches!(err, StateError::TooNew { found: 99, .. }), "{err}");
+        assert!(err.to_string().contains("/x/state.json"));
+    }
+
+    #[test]
+    fn corrupt_json_names_the_file() {
+        let err = decode("{\"version\": 1, ", "/x/state.json").unwrap_err();
+        assert!(matches!(err, StateError::Corrupt { .. }), "{err}");
+        assert!(err.to_string().contains("/x/state.json"));
+    }
 }
