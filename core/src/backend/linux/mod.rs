@@ -4,7 +4,15 @@
 //!
 //! The runtime speaks the OCI runtime command line, one verb per file:
 //! [`container_create`], [`container_start`], [`container_state`], [`container_kill`],
-//! [`container_delete`], [`container_run`], [`container_exec`].
+//! [`container_delete`], [`container_run`], [`container_exec`]. A container is a bundle
+//! ([`spec`]); its init is cloned with the spec's namespaces ([`launch`]), builds its
+//! filesystem ([`rootfs`]) and becomes the program ([`init`]); its limits are a cgroup
+//! ([`cgroup`]); its records live under a root folder ([`state`]); a [`supervisor`]
+//! holds it after `create` and writes its [`log`].
+//!
+//! The verbs that fork (`create`, `run`, `exec`) must be called from a single-threaded
+//! process: they check it and refuse otherwise. A multithreaded caller (the apply engine)
+//! runs them through the `quai runtime` command instead.
 
 pub mod cgroup;
 pub mod container_create;

@@ -218,7 +218,7 @@ pub fn release_file_pages() {
         };
         // SAFETY: the range is a read-only private file mapping of this process; its
         // pages are refetched from the file when next touched.
-        // Random access: a later fault maps one page, not its cached neighbours.
+        // Random access: a page read back from disk brings no read-ahead with it.
         unsafe {
             libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED);
             libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_RANDOM);
