@@ -57,6 +57,8 @@ fn runtime_create_start_exec_kill_delete() {
     assert!(!b.quai("delete", &["life"]).status.success());
     b.ok("kill", &["life", "KILL"]);
     eventually("stopped", || b.state("life")["status"] == "stopped");
+    // The supervisor writes the exit record just after reaping.
+    eventually("the exit record", || !b.ps("life")["exit_code"].is_null());
     let entry = b.ps("life");
     assert_eq!(entry["exit_code"], 137);
     assert!(!b

@@ -103,3 +103,20 @@ fn runtime_limits_land_in_the_cgroup_which_is_removed_after() {
         cgroup_dirs("limits")
     );
 }
+
+#[test]
+fn runtime_supervisor_records_an_oom_kill() {
+    if !as_root("runtime_supervisor_records_an_oom_kill") {
+        return;
+    }
+    let hog = r#"x=$(head -c 200000000 /dev/zero | tr "\0" a)"#;
+    let b = Bundle::new(&["sh", "-c", hog], &["--memory", "33554432"]);
+    b.create("hog2");
+    b.ok("start", &["hog2"]);
+    eventually("the OOM kill", || !b.ps("hog2")["exit_code"].is_null());
+    let entry = b.ps("hog2");
+    assert_eq!(entry["oom_killed"], true, "{entry}");
+    assert_eq!(entry["exit_code"], 137);
+    b.ok("delete", &["hog2"]);
+    assert!(cgroup_dirs("hog2").is_empty());
+}
