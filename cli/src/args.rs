@@ -185,6 +185,11 @@ pub enum Command {
     },
     /// Prints a completion script for SHELL.
     Completions { shell: clap_complete::Shell },
+    /// quai's own OCI container runtime: runs a bundle (config.json and rootfs) as runc
+    /// does, with namespaces, overlayfs and cgroups (Linux, as root).
+    #[cfg(target_os = "linux")]
+    #[command(subcommand)]
+    Runtime(crate::runtime::RuntimeCommand),
 }
 
 #[derive(Debug, Subcommand)]

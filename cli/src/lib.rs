@@ -7,6 +7,8 @@ pub mod colour;
 pub mod place;
 pub mod planfile;
 pub mod progress;
+#[cfg(target_os = "linux")]
+pub mod runtime;
 pub mod sim_file;
 pub mod stack_file;
 pub mod table;
@@ -150,6 +152,8 @@ fn dispatch(command: Command, ctx: &mut Ctx<'_, '_>) -> anyhow::Result<i32> {
             clap_complete::generate(shell, &mut Cli::command(), "quai", ctx.io.out);
             Ok(exit::OK)
         }
+        #[cfg(target_os = "linux")]
+        Command::Runtime(command) => runtime::run(command),
     }
 }
 

@@ -2,4 +2,5 @@
 
 mod cli;
 mod layer_cache;
+mod runtime;
 mod stack_errors;
