@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::event::{ContainerStatus, Recorder};
-use crate::image::{BuildStep, Context, Digest};
+use crate::image::build::{build_key, plan_steps};
+use crate::image::{Context, Digest};
 use crate::resource::{ImageResource, ResolvedMount};
+use crate::stack::dockerfile::Dockerfile;
 use crate::stack::{PortMapping, Protocol};
 
 fn reference(repo: &str, tag: &str) -> Reference {
@@ -104,36 +106,16 @@ fn build_image(steps: &[&str], context: &Context) -> ImageResource {
         .unwrap()
         .digest
         .clone();
-    let mut parent = base_digest.clone();
-    let steps = steps
-        .iter()
-        .map(|instruction| {
-            let content: Vec<u8> = context.files.values().flatten().copied().collect();
-            let key = Digest::of_parts([
-                parent.hex().as_bytes(),
-                instruction.as_bytes(),
-                if instruction.starts_with("COPY") {
-                    &content[..]
-                } else {
-                    b""
-                },
-            ]);
-            parent = key.clone();
-            // From JSON, so that fields added to the contract keep their defaults.
-            serde_json::from_value::<BuildStep>(serde_json::json!({
-                "instruction": instruction,
-                "key": key,
-            }))
-            .unwrap()
-        })
-        .collect();
+    let text = format!("FROM busybox:1.36\n{}\n", steps.join("\n"));
+    let dockerfile = Dockerfile::parse(&text, "Dockerfile").unwrap();
+    let steps = plan_steps(&dockerfile, context, &base_digest).unwrap();
     ImageResource::Build {
         name: "web".into(),
         tag: "s/web:latest".into(),
         base: "busybox:1.36".into(),
+        key: build_key(&base_digest, &steps),
         base_digest,
         steps,
-        key: parent,
     }
 }
 
@@ -248,7 +230,10 @@ fn a_failing_run_step_fails_the_build() {
         matches!(&err, BackendError::BuildFailed { step: 1, .. }),
         "{err}"
     );
-    let image = build_image(&["COPY missing.txt /"], &context);
+    // Planned with the file, built without it.
+    let mut planned = Context::new();
+    planned.insert("missing.txt", "x");
+    let image = build_image(&["COPY missing.txt /"], &planned);
     let err = sim
         .build(
             &BuildRequest {

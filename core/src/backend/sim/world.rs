@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::address::Address;
 use crate::backend::LogLine;
 use crate::event::ContainerStatus;
-use crate::image::{Digest, ImageConfig, ImageInfo};
+use crate::image::{BuildStep, Digest, ImageConfig, ImageInfo};
 use crate::resource::ContainerResource;
 use crate::stack::Subnet;
 
@@ -57,16 +57,7 @@ pub(crate) struct CachedStep {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct PreviousBuild {
     pub base_digest: Digest,
-    pub steps: Vec<PreviousStep>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct PreviousStep {
-    pub instruction: String,
-    pub key: Digest,
-    /// For COPY and ADD: each copied file (context path) and the digest of its content.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub files: BTreeMap<String, Digest>,
+    pub steps: Vec<BuildStep>,
 }
 
 /// A container of the simulated runtime.
