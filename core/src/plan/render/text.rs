@@ -62,7 +62,7 @@ fn block(change: &Change, out: &mut dyn io::Write) -> io::Result<()> {
             match &step.prediction {
                 CachePrediction::Hit => writeln!(out, "        CACHED {}", step.step.instruction)?,
                 CachePrediction::Miss { reason } => {
-                    writeln!(out, "        RUN    {}: {reason}", step.step.instruction)?
+                    writeln!(out, "        BUILD  {}: {reason}", step.step.instruction)?
                 }
             }
         }
@@ -181,7 +181,7 @@ mod tests {
         let plan = diff(&desired, &state, &observed).unwrap();
         let text = text(&plan);
         insta::assert_snapshot!(text);
-        assert!(text.contains("RUN    COPY package.json /app/: content changed (package.json)"));
+        assert!(text.contains("BUILD  COPY package.json /app/: content changed (package.json)"));
         assert!(text.contains("CACHED WORKDIR /app"));
     }
 
