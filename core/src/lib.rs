@@ -8,6 +8,48 @@
 //!
 //! This crate builds for `wasm32-unknown-unknown`: everything Linux-specific lives in
 //! `backend::linux`, compiled only on Linux.
+//!
+//! The whole loop on the simulated backend: plan, apply, plan again.
+//!
+//! ```
+//! use std::time::Duration;
+//! use quai_core::apply::{apply, ApplyOptions};
+//! use quai_core::backend::{sim::SimBackend, Backend};
+//! use quai_core::event::Recorder;
+//! use quai_core::plan::{self, Action};
+//! use quai_core::resource::desired::{self, Desired};
+//! use quai_core::state::{memory::MemoryStore, StateStore};
+//!
+//! let text = r#"
+//! [volumes.data]
+//!
+//! [containers.web]
+//! image = "nginx:1.27"
+//! ports = ["8080:80"]
+//! volumes = ["data:/usr/share/nginx/html"]
+//! "#;
+//! let stack = quai_core::stack::parse(text, "stack.toml", "blog").unwrap();
+//! let desired = Desired { stack, contexts: Default::default() };
+//! let (backend, store) = (SimBackend::new(), MemoryStore::new());
+//!
+//! // Plan: observe first (what the images resolve to, what runs), then diff. Pure.
+//! let observed = backend.observe("blog", &desired::references(&desired).unwrap()).unwrap();
+//! let plan = plan::diff(&desired, &store.read("blog").unwrap(), &observed).unwrap();
+//! let actions: Vec<_> = plan.changes.iter().map(|c| (c.address.to_string(), c.action)).collect();
+//! assert_eq!(actions, [("volume.data".to_string(), Action::Create), ("container.web".to_string(), Action::Create)]);
+//!
+//! // Apply, under the stack's lock; every finished step is recorded at once.
+//! let events = Recorder::new();
+//! let mut lock = store.lock("blog", "apply", Duration::ZERO).unwrap();
+//! let report = apply(&plan, &backend, &mut *lock, &Default::default(), &events, &ApplyOptions { parallelism: 1 }).unwrap();
+//! assert!(report.succeeded());
+//! drop(lock);
+//!
+//! // Plan again: nothing to do.
+//! let observed = backend.observe("blog", &desired::references(&desired).unwrap()).unwrap();
+//! let again = plan::diff(&desired, &store.read("blog").unwrap(), &observed).unwrap();
+//! assert!(!again.has_changes());
+//! ```
 
 pub mod address;
 pub mod apply;

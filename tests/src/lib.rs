@@ -21,8 +21,8 @@ use quai_core::backend::{Backend, BackendError, Observed};
 use quai_core::event::{Discard, EventSink};
 use quai_core::image::{Context, Reference};
 use quai_core::plan::{self, Action, Plan};
-use quai_core::resource::desired::Desired;
-use quai_core::stack::{self, BuildSource, ImageRef, ImageSpec, Stack};
+use quai_core::resource::desired::{self, Desired};
+use quai_core::stack::{self, Stack};
 use quai_core::state::memory::MemoryStore;
 use quai_core::state::{State, StateStore};
 
@@ -102,43 +102,6 @@ pub fn parse(text: &str) -> Stack {
     stack::parse(text, "stack.toml", "app").unwrap_or_else(|e| panic!("stack file: {e}"))
 }
 
-/// The image references a stack names: pulled images, containers' references, and the
-/// bases of inline builds.
-pub fn references(stack: &Stack, contexts: &BTreeMap<String, Context>) -> Vec<Reference> {
-    let mut texts = Vec::new();
-    for (name, image) in &stack.images {
-        match image {
-            ImageSpec::Pull { reference } => texts.push(reference.to_string()),
-            ImageSpec::Build { source, .. } => {
-                let first = match source {
-                    BuildSource::Steps(steps) => steps.first().cloned(),
-                    BuildSource::Dockerfile(path) => contexts
-                        .get(name)
-                        .and_then(|c| c.get(path))
-                        .map(|b| String::from_utf8_lossy(b).into_owned())
-                        .and_then(|text| {
-                            text.lines()
-                                .map(str::trim)
-                                .find(|l| l.to_ascii_uppercase().starts_with("FROM "))
-                                .map(str::to_string)
-                        }),
-                };
-                if let Some(base) =
-                    first.and_then(|f| f.split_whitespace().nth(1).map(str::to_string))
-                {
-                    texts.push(base);
-                }
-            }
-        }
-    }
-    for c in stack.containers.values() {
-        if let ImageRef::Reference(r) = &c.image {
-            texts.push(r.to_string());
-        }
-    }
-    texts.iter().filter_map(|t| t.parse().ok()).collect()
-}
-
 impl<B: Backend> Harness<B> {
     pub fn new(backend: B) -> Self {
         let scenario = FailScenario::setup();
@@ -154,9 +117,18 @@ impl<B: Backend> Harness<B> {
         self.store.read("app").expect("state")
     }
 
+    /// The image references the backend is asked about for `stack`, as the CLI asks.
+    fn references(&self, stack: &Stack) -> Vec<Reference> {
+        let desired = Desired {
+            stack: stack.clone(),
+            contexts: self.contexts.clone(),
+        };
+        desired::references(&desired).unwrap_or_else(|e| panic!("references: {e}"))
+    }
+
     pub fn observe(&self, stack: &Stack) -> Observed {
         self.backend
-            .observe(&stack.name, &references(stack, &self.contexts))
+            .observe(&stack.name, &self.references(stack))
             .expect("observe")
     }
 
