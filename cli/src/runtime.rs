@@ -1,5 +1,6 @@
 //! `quai runtime`: quai's own OCI container runtime on the command line. The verbs and
-//! flags follow the OCI runtime command line (`create --bundle B [--pid-file F] ID`,
+//! flags follow the OCI runtime command line (`create --bundle B [--pid-file F]
+//! [--console-socket S] ID`,
 //! `start ID`, `state ID`, `kill ID [SIGNAL]`, `delete [--force] ID`, `run`), so a
 //! bundle runs under quai or runc alike; `exec`, `ps`, `logs`, `stop` and `spec` are
 //! quai's own. Thin: it parses and calls `quai_core::backend::linux`.
@@ -37,6 +38,10 @@ pub enum RuntimeCommand {
         /// Write the init's pid here.
         #[arg(long)]
         pid_file: Option<PathBuf>,
+        /// A listening unix socket that receives the terminal's master (SCM_RIGHTS);
+        /// required when the spec asks for a terminal.
+        #[arg(long)]
+        console_socket: Option<PathBuf>,
         id: String,
     },
     /// Start the program of a created container.
@@ -76,6 +81,10 @@ pub enum RuntimeCommand {
         /// The bundle folder (config.json and rootfs).
         #[arg(long, short = 'b', default_value = ".")]
         bundle: PathBuf,
+        /// A listening unix socket that receives the terminal's master; without it, a
+        /// terminal is relayed to this command's stdin and stdout.
+        #[arg(long)]
+        console_socket: Option<PathBuf>,
         id: String,
     },
     /// Run another program in a running container's namespaces.
@@ -121,6 +130,9 @@ pub enum RuntimeCommand {
         bundle: PathBuf,
         #[arg(long, default_value = "quai")]
         hostname: String,
+        /// Give the program a terminal (process.terminal): /dev/console and a pty.
+        #[arg(long, short = 't')]
+        tty: bool,
         /// Memory limit in bytes.
         #[arg(long)]
         memory: Option<i64>,
@@ -146,10 +158,17 @@ pub fn run(cmd: RuntimeCommand) -> anyhow::Result<i32> {
             root,
             bundle,
             pid_file,
+            console_socket,
             id,
         } => {
-            container_create::create(&root.root, &id, &bundle, pid_file.as_deref())
-                .with_context(|| format!("creating container `{id}`"))?;
+            container_create::create(
+                &root.root,
+                &id,
+                &bundle,
+                pid_file.as_deref(),
+                console_socket.as_deref(),
+            )
+            .with_context(|| format!("creating container `{id}`"))?;
             Ok(0)
         }
         RuntimeCommand::Start { root, id } => {
@@ -178,8 +197,13 @@ pub fn run(cmd: RuntimeCommand) -> anyhow::Result<i32> {
                 .with_context(|| format!("deleting container `{id}`"))?;
             Ok(0)
         }
-        RuntimeCommand::Run { bundle, root, id } => {
-            let exit = container_run::run(&root.root, &id, &bundle)
+        RuntimeCommand::Run {
+            bundle,
+            root,
+            console_socket,
+            id,
+        } => {
+            let exit = container_run::run(&root.root, &id, &bundle, console_socket.as_deref())
                 .with_context(|| format!("running container `{id}`"))?;
             if exit.oom_killed {
                 eprintln!("quai: container `{id}` was killed: out of memory (OOM)");
@@ -269,6 +293,7 @@ pub fn run(cmd: RuntimeCommand) -> anyhow::Result<i32> {
         RuntimeCommand::Spec {
             bundle,
             hostname,
+            tty,
             memory,
             cpus,
             pids,
@@ -277,6 +302,12 @@ pub fn run(cmd: RuntimeCommand) -> anyhow::Result<i32> {
         } => {
             let limits = spec::Limits { memory, cpus, pids };
             let mut config = spec::container_spec(&args, &hostname, limits)?;
+            if tty {
+                if let Some(mut process) = config.process().clone() {
+                    process.set_terminal(Some(true));
+                    config.set_process(Some(process));
+                }
+            }
             let mut notes = config.annotations().clone().unwrap_or_default();
             for a in annotations {
                 let (k, v) = a

@@ -1,7 +1,8 @@
 //! `create`: prepares a container and leaves its init waiting for `start`. The runtime
 //! forks the container's supervisor (no exec: a copy of this process, kept small), which
 //! clones the init; the init builds the container's filesystem and blocks on the exec
-//! fifo. `create` returns once the supervisor reported the init ready.
+//! fifo. `create` returns once the supervisor reported the init ready. When the spec
+//! asks for a terminal, the init sends its master to the console socket during `create`.
 
 use std::io::Read;
 use std::path::Path;
@@ -9,20 +10,26 @@ use std::path::Path;
 use nix::sys::stat::Mode;
 use nix::unistd::{fork, ForkResult};
 
+use std::os::fd::OwnedFd;
+
 use super::cgroup::ContainerCgroup;
+use super::console;
 use super::spec::Bundle;
 use super::state::ContainerDir;
 use super::supervisor::{self, REPORT_OK};
 use super::sys::{process, SysError};
 use super::RuntimeError;
 
-/// Creates container `id` from `bundle`; returns the init's pid. Must be called from a
+/// Creates container `id` from `bundle`; returns the init's pid. A spec that asks for a
+/// terminal needs `console_socket` (a listening unix socket, which receives the
+/// terminal's master), and only such a spec takes one. Must be called from a
 /// single-threaded process.
 pub fn create(
     root: &Path,
     id: &str,
     bundle: &Path,
     pid_file: Option<&Path>,
+    console_socket: Option<&Path>,
 ) -> Result<i32, RuntimeError> {
     let threads = process::thread_count();
     if threads != 1 {
@@ -30,8 +37,9 @@ pub fn create(
     }
     let dir = ContainerDir::new(root, id)?;
     let bundle = Bundle::load(bundle)?;
+    let console = console::connect(console::wants_terminal(&bundle.spec), console_socket)?;
     dir.create()?;
-    match create_in(&dir, bundle) {
+    match create_in(&dir, bundle, console) {
         Ok(pid) => {
             if let Some(path) = pid_file {
                 std::fs::write(path, pid.to_string()).map_err(|e| RuntimeError::Io {
@@ -48,7 +56,11 @@ pub fn create(
     }
 }
 
-fn create_in(dir: &ContainerDir, bundle: Bundle) -> Result<i32, RuntimeError> {
+fn create_in(
+    dir: &ContainerDir,
+    bundle: Bundle,
+    console: Option<OwnedFd>,
+) -> Result<i32, RuntimeError> {
     nix::unistd::mkfifo(&dir.fifo(), Mode::from_bits_truncate(0o622))
         .map_err(|e| SysError::new("mkfifo", dir.fifo().display(), e))?;
     let linux = bundle.spec.linux().as_ref();
@@ -61,10 +73,11 @@ fn create_in(dir: &ContainerDir, bundle: Bundle) -> Result<i32, RuntimeError> {
     match unsafe { fork() }.map_err(|e| SysError::new("fork", "supervisor", e))? {
         ForkResult::Child => {
             drop(report_read);
-            supervisor::run(dir.clone(), bundle, cgroup, report_write)
+            supervisor::run(dir.clone(), bundle, cgroup, report_write, console)
         }
         ForkResult::Parent { child } => {
             drop(report_write);
+            drop(console);
             // The first byte says it; the init keeps a copy of the pipe until it execs,
             // so no end of file comes after a success.
             let mut report = std::fs::File::from(report_read);

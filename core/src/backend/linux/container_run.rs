@@ -1,8 +1,13 @@
 //! `run`: create, start and wait for a container in the foreground, then delete it.
 //! The calling process is the init's parent; the program inherits its stdio. The exit
-//! code comes back; an OOM kill is reported as such.
+//! code comes back; an OOM kill is reported as such. When the spec asks for a
+//! terminal, its master goes to the console socket if one is given; else `run` relays
+//! it to its own stdin and stdout (stdin in raw mode when it is a terminal).
 
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::Path;
+
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
@@ -10,24 +15,53 @@ use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
 use super::cgroup::ContainerCgroup;
+use super::console::{self, Relay};
 use super::launch::{launch, LaunchRequest};
 use super::spec::Bundle;
 use super::state::{now_ms, process_start, ContainerDir, ExitRecord, Record};
+use super::sys::terminal;
 use super::RuntimeError;
 
-/// Runs the bundle at `bundle` as container `id` until it exits.
-pub fn run(root: &Path, id: &str, bundle: &Path) -> Result<ExitRecord, RuntimeError> {
+/// Runs the bundle at `bundle` as container `id` until it exits. A spec that asks for a
+/// terminal sends its master to `console_socket`, or without one has it relayed here.
+pub fn run(
+    root: &Path,
+    id: &str,
+    bundle: &Path,
+    console_socket: Option<&Path>,
+) -> Result<ExitRecord, RuntimeError> {
     let dir = ContainerDir::new(root, id)?;
     let bundle = Bundle::load(bundle)?;
+    let terminal = console::wants_terminal(&bundle.spec);
+    // Without a console socket, a terminal comes back here through a socket pair.
+    let console = match (terminal, console_socket) {
+        (true, None) => {
+            let (ours, theirs) = terminal::socket_pair()?;
+            Some(Console::Relayed { ours, theirs })
+        }
+        (t, socket) => console::connect(t, socket)?.map(Console::Sent),
+    };
     dir.create()?;
-    let outcome = run_in(&dir, &bundle);
+    let outcome = run_in(&dir, &bundle, console);
     let removed = dir.remove();
     let exit = outcome?;
     removed?;
     Ok(exit)
 }
 
-fn run_in(dir: &ContainerDir, bundle: &Bundle) -> Result<ExitRecord, RuntimeError> {
+/// Where a terminal's master goes.
+enum Console {
+    /// To the caller's socket.
+    Sent(OwnedFd),
+    /// Back to this process, which relays it.
+    Relayed { ours: OwnedFd, theirs: OwnedFd },
+}
+
+fn run_in(
+    dir: &ContainerDir,
+    bundle: &Bundle,
+    console: Option<Console>,
+) -> Result<ExitRecord, RuntimeError> {
     let linux = bundle.spec.linux().as_ref();
     let cgroup_path =
         ContainerCgroup::path_for(linux.and_then(|l| l.cgroups_path().as_deref()), &dir.id);
@@ -41,6 +75,9 @@ fn run_in(dir: &ContainerDir, bundle: &Bundle) -> Result<ExitRecord, RuntimeErro
         cgroup: &cgroup,
         exec_fifo: None,
         stdio: None,
+        console: console.as_ref().map(|c| match c {
+            Console::Sent(fd) | Console::Relayed { theirs: fd, .. } => fd.as_raw_fd(),
+        }),
     });
     let pid = match launched {
         Ok(l) => l.pid(),
@@ -48,6 +85,14 @@ fn run_in(dir: &ContainerDir, bundle: &Bundle) -> Result<ExitRecord, RuntimeErro
             let _ = cgroup.delete();
             return Err(e.into());
         }
+    };
+    // The init sent its master before it exec'd: it waits on our side of the pair.
+    let relay = match console {
+        Some(Console::Relayed { ours, theirs }) => {
+            drop(theirs);
+            console::receive_master(ours.as_fd()).ok().map(Relay::new)
+        }
+        _ => None,
     };
     let record = Record {
         id: dir.id.clone(),
@@ -61,7 +106,10 @@ fn run_in(dir: &ContainerDir, bundle: &Bundle) -> Result<ExitRecord, RuntimeErro
         annotations: bundle.spec.annotations().clone().unwrap_or_default(),
     };
     let saved = dir.save_record(&record);
-    let exit = wait_forwarding(pid, &cgroup, &signals);
+    let exit = match relay {
+        Some(relay) => wait_relaying(pid, &cgroup, &signals, relay),
+        None => wait_forwarding(pid, &cgroup, &signals),
+    };
     cgroup.kill_all();
     cgroup.delete()?;
     saved?;
@@ -108,6 +156,70 @@ fn wait_forwarding(pid: Pid, cgroup: &ContainerCgroup, signals: &SigSet) -> Exit
             }
             Ok(_) => {}
             Err(_) => return wait_exit(pid, cgroup),
+        }
+    }
+}
+
+/// Relays the container's terminal until the init exits, passing held signals on (but
+/// a change of window size, which goes to the terminal); tells how it ended.
+fn wait_relaying(
+    pid: Pid,
+    cgroup: &ContainerCgroup,
+    signals: &SigSet,
+    mut relay: Relay,
+) -> ExitRecord {
+    let Ok(fd) = SignalFd::with_flags(signals, SfdFlags::SFD_CLOEXEC) else {
+        return wait_exit(pid, cgroup);
+    };
+    let _raw = console::raw_stdin();
+    loop {
+        let ended = match waitpid(pid, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::Exited(_, code)) => Some((code, None)),
+            Ok(WaitStatus::Signaled(_, sig, _)) => Some((128 + sig as i32, Some(sig as i32))),
+            Ok(_) | Err(nix::errno::Errno::EINTR) => None,
+            Err(_) => Some((255, None)),
+        };
+        if let Some((code, signal)) = ended {
+            relay.drain();
+            return exit_record(code, signal, cgroup);
+        }
+        let master = relay.master();
+        let stdin = relay.stdin();
+        let mut fds = vec![PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
+        fds.extend(master.map(|m| PollFd::new(m, PollFlags::POLLIN)));
+        fds.extend(stdin.map(|s| PollFd::new(s, PollFlags::POLLIN)));
+        match poll(&mut fds, PollTimeout::NONE) {
+            Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+            Err(_) => return wait_exit(pid, cgroup),
+        }
+        let ready: Vec<bool> = fds
+            .iter()
+            .map(|f| f.revents().is_some_and(|r| !r.is_empty()))
+            .collect();
+        let (master_ready, stdin_ready) = match (master.is_some(), stdin.is_some()) {
+            (true, true) => (ready[1], ready[2]),
+            (true, false) => (ready[1], false),
+            (false, true) => (false, ready[1]),
+            (false, false) => (false, false),
+        };
+        drop(fds);
+        if ready[0] {
+            match fd.read_signal() {
+                Ok(Some(info)) if info.ssi_signo == Signal::SIGWINCH as u32 => relay.resize(),
+                Ok(Some(info)) if info.ssi_signo != Signal::SIGCHLD as u32 => {
+                    if let Ok(signal) = Signal::try_from(info.ssi_signo as i32) {
+                        let _ = nix::sys::signal::kill(pid, signal);
+                    }
+                }
+                Ok(_) => {}
+                Err(_) => return wait_exit(pid, cgroup),
+            }
+        }
+        if master_ready {
+            relay.master_ready();
+        }
+        if stdin_ready {
+            relay.stdin_ready();
         }
     }
 }

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use oci_spec::runtime::{PosixRlimitType, Process, Spec};
 
+use super::console::{self, ConsoleError};
 use super::rootfs::{self, Overlay, RootfsError};
 use super::spec::{capability_numbers, DEFAULT_CAPABILITIES};
 use super::sys::{capability, mount, process, SysError};
@@ -24,6 +25,8 @@ pub enum InitError {
     Rootfs(#[from] RootfsError),
     #[error(transparent)]
     Sys(#[from] SysError),
+    #[error(transparent)]
+    Console(#[from] ConsoleError),
     #[error("the spec's process has no args")]
     NoArgs,
     #[error("executable `{program}` not found in the container (PATH={path})")]
@@ -66,6 +69,8 @@ pub struct InitContext<'a> {
     pub args: Option<&'a [String]>,
     /// Where to say "ready" before waiting on the exec fifo.
     pub report: RawFd,
+    /// The socket that receives the terminal's master, when the spec asks for a terminal.
+    pub console: Option<RawFd>,
 }
 
 /// Runs the init's steps; on success it does not return (the program runs).
@@ -105,6 +110,9 @@ pub fn run(ctx: InitContext<'_>) -> Result<std::convert::Infallible, InitError> 
         None => None,
     };
     rootfs::prepare(spec, ctx.bundle, ctx.rootfs, ctx.overlay, ctx.in_user_ns)?;
+    if proc_.terminal() == Some(true) {
+        console::attach(ctx.console.ok_or(ConsoleError::NoSocket)?)?;
+    }
     for (key, value) in spec
         .linux()
         .as_ref()

@@ -57,6 +57,8 @@ pub struct LaunchRequest<'a> {
     pub exec_fifo: Option<&'a Path>,
     /// Descriptors for the program's stdin, stdout, stderr (else inherited).
     pub stdio: Option<[RawFd; 3]>,
+    /// The socket to send the terminal's master to, when the spec asks for a terminal.
+    pub console: Option<RawFd>,
 }
 
 /// The byte an init writes when it waits for `start`.
@@ -126,6 +128,7 @@ pub fn launch(request: &LaunchRequest<'_>) -> Result<Launched, LaunchError> {
                     in_user_ns,
                     args: None,
                     report: report_write.as_raw_fd(),
+                    console: request.console,
                 })
                 .map_err(|e| e.to_string())
             }));

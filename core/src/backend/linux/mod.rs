@@ -8,13 +8,15 @@
 //! ([`spec`]); its init is cloned with the spec's namespaces ([`launch`]), builds its
 //! filesystem ([`rootfs`]) and becomes the program ([`init`]); its limits are a cgroup
 //! ([`cgroup`]); its records live under a root folder ([`state`]); a [`supervisor`]
-//! holds it after `create` and writes its [`log`].
+//! holds it after `create` and writes its [`log`]. A spec that asks for a terminal gets
+//! a [`console`], whose master goes to the caller.
 //!
 //! The verbs that fork (`create`, `run`, `exec`) must be called from a single-threaded
 //! process: they check it and refuse otherwise. A multithreaded caller (the apply engine)
 //! runs them through the `quai runtime` command instead.
 
 pub mod cgroup;
+pub mod console;
 pub mod container_create;
 pub mod container_delete;
 pub mod container_exec;
@@ -44,6 +46,8 @@ pub enum RuntimeError {
     State(#[from] state::StateError),
     #[error(transparent)]
     Sys(#[from] sys::SysError),
+    #[error(transparent)]
+    Console(#[from] console::ConsoleError),
     #[error("the supervisor of `{id}` failed: {message}")]
     Supervisor { id: String, message: String },
     #[error("cannot write {path}: {message}")]

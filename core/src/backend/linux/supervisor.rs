@@ -69,7 +69,15 @@ pub const REPORT_FAILED: u8 = b'E';
 
 /// Runs in the freshly forked supervisor: launches the init (waiting for `start`),
 /// records it, reports to `create` through `report`, then supervises until the end.
-pub fn run(dir: ContainerDir, bundle: Bundle, cgroup: ContainerCgroup, report: OwnedFd) -> ! {
+/// `console` is the caller's console socket, for a spec that asks for a terminal: the
+/// init sends its master there, and the supervisor closes it once the init is ready.
+pub fn run(
+    dir: ContainerDir,
+    bundle: Bundle,
+    cgroup: ContainerCgroup,
+    report: OwnedFd,
+    console: Option<OwnedFd>,
+) -> ! {
     let fail = |message: String| -> ! {
         let mut bytes = vec![REPORT_FAILED];
         bytes.extend_from_slice(message.as_bytes());
@@ -120,7 +128,9 @@ pub fn run(dir: ContainerDir, bundle: Bundle, cgroup: ContainerCgroup, report: O
         cgroup: &cgroup,
         exec_fifo: Some(&fifo),
         stdio: Some(stdio),
+        console: console.as_ref().map(|c| c.as_raw_fd()),
     });
+    drop(console);
     let pid = match launched {
         Ok(l) => l.pid(),
         Err(e) => fail(e.to_string()),
@@ -330,7 +340,8 @@ impl Supervisor {
             .unwrap_or(self.grace)
     }
 
-    /// Starts the program again (no wait for `start` this time).
+    /// Starts the program again (no wait for `start` this time). A container with a
+    /// terminal is not started again: its console went to the caller, once.
     fn relaunch(&mut self) -> Option<Pid> {
         let stdio = [
             self.devnull.as_raw_fd(),
@@ -342,6 +353,7 @@ impl Supervisor {
             cgroup: &self.cgroup,
             exec_fifo: None,
             stdio: Some(stdio),
+            console: None,
         });
         match launched {
             Ok(Launched::Running(pid)) | Ok(Launched::Created(pid)) => {

@@ -1,11 +1,12 @@
 //! The thin system-call layer of quai's runtime: mounts, namespaces, processes,
-//! capabilities. Each function does one call (or one tight loop of calls) and turns
+//! capabilities, terminals. Each function does one call (or one tight loop of calls) and turns
 //! its failure into a [`SysError`] that names the call and its target.
 //! It must never decide anything about containers: policy lives in the modules above.
 
 pub mod capability;
 pub mod mount;
 pub mod process;
+pub mod terminal;
 
 use nix::errno::Errno;
 
