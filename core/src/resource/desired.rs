@@ -54,28 +54,44 @@ pub fn resolve(
     desired: &Desired,
     observed: &Observed,
 ) -> Result<BTreeMap<Address, ResourceConfig>, DesiredError> {
+    Ok(resolve_in_order(desired, observed)?.into_iter().collect())
+}
+
+/// Every address of the stack with its desired configuration, in address order (images,
+/// volumes, networks, containers; by name, then replica). The planner walks it beside
+/// the state, which is in the same order: no map is built, no address looked up.
+pub fn resolve_in_order(
+    desired: &Desired,
+    observed: &Observed,
+) -> Result<Vec<(Address, ResourceConfig)>, DesiredError> {
     let stack = &desired.stack;
     let images = resolve_images(desired, observed)?;
-    let mut out = BTreeMap::new();
+    let replicas: usize = stack
+        .containers
+        .values()
+        .map(|c| c.replicas.max(1) as usize)
+        .sum();
+    let mut out =
+        Vec::with_capacity(images.len() + stack.volumes.len() + stack.networks.len() + replicas);
     for (name, image) in &images {
-        out.insert(Address::image(name), ResourceConfig::Image(image.clone()));
+        out.push((Address::image(name), ResourceConfig::Image(image.clone())));
     }
     for name in stack.volumes.keys() {
-        out.insert(
+        out.push((
             Address::volume(name),
             ResourceConfig::Volume(VolumeResource {
                 name: backend_name(&stack.name, name),
             }),
-        );
+        ));
     }
     for (name, spec) in &stack.networks {
-        out.insert(
+        out.push((
             Address::network(name),
             ResourceConfig::Network(NetworkResource {
                 name: backend_name(&stack.name, name),
                 subnet: spec.subnet,
             }),
-        );
+        ));
     }
     for (name, spec) in &stack.containers {
         let (image, image_id) = match &spec.image {
@@ -123,7 +139,7 @@ pub fn resolve(
             .map(|n| backend_name(&stack.name, n))
             .collect();
         for index in 0..spec.replicas.max(1) {
-            out.insert(
+            out.push((
                 Address::container(name, index),
                 ResourceConfig::Container(ContainerResource {
                     name: container_name(&stack.name, name, index),
@@ -144,9 +160,13 @@ pub fn resolve(
                     resources: spec.resources,
                     healthcheck: spec.healthcheck.clone(),
                 }),
-            );
+            ));
         }
     }
+    debug_assert!(
+        out.windows(2).all(|w| w[0].0 < w[1].0),
+        "resolved out of order"
+    );
     Ok(out)
 }
 
