@@ -16,7 +16,7 @@ use crate::backend::Observed;
 use crate::graph::{Cycle, Graph};
 use crate::image::build::{predict, PreviousBuild};
 use crate::plan::{Action, Change, Plan, Reason};
-use crate::resource::desired::{resolve_in_order, Desired, DesiredError};
+use crate::resource::desired::{address_count, resolve_each, Desired, DesiredError};
 use crate::resource::{ContainerResource, ImageResource, NetworkResource, ResourceConfig};
 use crate::state::{Recorded, State};
 
@@ -39,17 +39,17 @@ pub fn diff(desired: &Desired, state: &State, observed: &Observed) -> Result<Pla
             stack: stack.name.clone(),
         });
     }
-    let configs = resolve_in_order(desired, observed)?;
     let mut sightings = Sightings::new(observed);
-    let mut changes = Changes::with_capacity(configs.len());
+    let mut changes = Changes::with_capacity(address_count(stack));
     // Networks made anew (by backend name): their containers must follow. Known once
     // the networks are planned; addresses sort images, volumes, networks, containers.
     let mut recreated: Option<BTreeMap<String, Address>> = None;
-    // The state is in address order like `configs`: walked beside them (each record
-    // read once, while it is in the cache), what it has that they lack is left over.
+    // The state is in address order like the resolved configurations: walked beside
+    // them, each record is compared as its configuration is made, while both are in the
+    // cache. What the state has that the stack lacks is left over.
     let mut records = state.resources.iter().peekable();
     let mut leftovers = Vec::new();
-    for (address, after) in configs {
+    resolve_each(desired, observed, |address, after| {
         while let Some(left) = records.next_if(|(a, _)| **a < address) {
             sightings.claim(&left.1.id);
             leftovers.push(left);
@@ -81,7 +81,7 @@ pub fn diff(desired: &Desired, state: &State, observed: &Observed) -> Result<Pla
             }
         };
         changes.push(unchanged_before_dropped(change));
-    }
+    })?;
     for left in records {
         sightings.claim(&left.1.id);
         leftovers.push(left);
@@ -455,8 +455,10 @@ fn container_change(
     if let Some(d) = drift(seen, before) {
         c.reasons.push(Reason::Drift { observed: d });
     }
+    // Compared once: on a large unchanged stack, reading the record is most of the work.
+    let same = before == Some(after);
     match before {
-        Some(b) if b == after => {}
+        Some(_) if same => {}
         Some(b) => c.reasons.extend(container_fields(b, after)),
         None => c.reasons.push(Reason::Field {
             field: "kind".into(),
@@ -486,7 +488,7 @@ fn container_change(
     if c.action == Action::Replace && before.is_some_and(drops_data) {
         c.reasons.push(Reason::WritableLayerDropped);
     }
-    if c.action != Action::NoOp || before != Some(after) {
+    if c.action != Action::NoOp || !same {
         c.before = Some(recorded.config.clone());
     }
     c.after = Some(ResourceConfig::Container(container));
