@@ -39,7 +39,10 @@ pub fn diff(desired: &Desired, state: &State, observed: &Observed) -> Result<Pla
             stack: stack.name.clone(),
         });
     }
-    let mut sightings = Sightings::new(observed);
+    let Sightings {
+        recorded: sighted,
+        orphans,
+    } = Sightings::new(state, observed);
     let mut changes = Changes::with_capacity(address_count(stack));
     // Networks made anew (by backend name): their containers must follow. Known once
     // the networks are planned; addresses sort images, volumes, networks, containers.
@@ -47,15 +50,16 @@ pub fn diff(desired: &Desired, state: &State, observed: &Observed) -> Result<Pla
     // The state is in address order like the resolved configurations: walked beside
     // them, each record is compared as its configuration is made, while both are in the
     // cache. What the state has that the stack lacks is left over.
-    let mut records = state.resources.iter().peekable();
+    let mut records = state.resources.iter().zip(&sighted).peekable();
     let mut leftovers = Vec::new();
     resolve_each(desired, observed, |address, after| {
-        while let Some(left) = records.next_if(|(a, _)| **a < address) {
-            sightings.claim(&left.1.id);
+        while let Some((left, _)) = records.next_if(|((a, _), _)| **a < address) {
             leftovers.push(left);
         }
-        let recorded = records.next_if(|(a, _)| **a == address).map(|(_, r)| r);
-        let sighted = recorded.and_then(|r| sightings.claim(&r.id));
+        let (recorded, sighted) = match records.next_if(|((a, _), _)| **a == address) {
+            Some(((_, r), s)) => (Some(r), *s),
+            None => (None, None),
+        };
         let change = match after {
             ResourceConfig::Image(image) => image_change(address, image, recorded, observed),
             ResourceConfig::Volume(v) => {
@@ -82,16 +86,12 @@ pub fn diff(desired: &Desired, state: &State, observed: &Observed) -> Result<Pla
         };
         changes.push(unchanged_before_dropped(change));
     })?;
-    for left in records {
-        sightings.claim(&left.1.id);
-        leftovers.push(left);
-    }
+    leftovers.extend(records.map(|(left, _)| left));
     let stack_changes = changes.list.len();
 
     // Containers of the stack the state does not know (an interrupted apply made
     // them). One whose address is a container of the stack whose recorded container is
     // gone takes its place: it is the one to replace.
-    let orphans = sightings.orphans(observed);
     let mut folded: BTreeSet<&str> = BTreeSet::new();
     for (address, ids) in &orphans {
         let Some(&id) = ids.first() else { continue };
@@ -101,7 +101,7 @@ pub fn diff(desired: &Desired, state: &State, observed: &Observed) -> Result<Pla
         };
         let change = &mut changes.list[at];
         let container = matches!(change.after, Some(ResourceConfig::Container(_)));
-        if container && !sightings.contains(&change.id) {
+        if container && !observed.containers.contains_key(&change.id) {
             // Its recorded container is gone (or it has none): it is a create or a
             // replace already, so the count of acting changes stays right.
             debug_assert!(change.action != Action::NoOp);
@@ -179,7 +179,7 @@ pub fn destroy(state: &State, observed: &Observed, volumes: bool) -> Plan {
         changes.push(c);
     }
     let mut extra = Vec::new();
-    for (address, ids) in orphans(state, observed) {
+    for (address, ids) in Sightings::new(state, observed).orphans {
         for id in ids {
             match changes.get_mut(&address) {
                 // The recorded one is gone: delete the one that is there instead.
@@ -508,7 +508,7 @@ mod container;
 mod order;
 
 pub use container::bytes;
-use container::{container_fields, drift, drops_data, orphans, Sighting, Sightings};
+use container::{container_fields, drift, drops_data, Sighting, Sightings};
 use order::{creation_edges, deletion_edges, Changes};
 
 #[cfg(test)]

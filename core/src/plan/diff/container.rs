@@ -2,8 +2,7 @@
 //! and restart policy in place, the rest replaces), and what the backend shows of it
 //! (drift). Pure.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::address::Address;
 use crate::backend::Observed;
@@ -27,120 +26,55 @@ pub(super) fn drops_data(c: &ContainerResource) -> bool {
         })
 }
 
-/// The observed containers by id, each with what [`drift`] needs of it, copied while
-/// the observation is read in order (a stack of 10 000 containers does not fit in the
-/// cache: reading them again at random, per record, costs more than this copy). Each
-/// is marked when a record claims its id; those left are the orphans.
+/// What the backend shows of each recorded resource, and what it shows that no record
+/// claims. Found by one walk over the observed containers (in id order) beside the
+/// recorded ids sorted: a stack of 10 000 containers does not fit in the cache, and
+/// walking both in order costs less than a lookup at random per record.
 pub(super) struct Sightings<'o> {
-    by_id: HashMap<&'o str, Sighting, IdHash>,
-    claimed: usize,
+    /// For each recorded resource, in the state's order: the container of its id, if
+    /// the backend has one.
+    pub(super) recorded: Vec<Option<Sighting>>,
+    /// Containers of the stack no record claims (left by an interrupted apply), by the
+    /// address of their label, ids in order.
+    pub(super) orphans: BTreeMap<Address, Vec<&'o str>>,
 }
 
-/// What the backend shows of one container.
+/// What the backend shows of one container (what [`drift`] needs of it).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Sighting {
     status: ContainerStatus,
     exit_code: Option<i32>,
     oom_killed: bool,
-    claimed: bool,
 }
 
 impl<'o> Sightings<'o> {
-    pub(super) fn new(observed: &'o Observed) -> Self {
-        let mut by_id =
-            HashMap::with_capacity_and_hasher(observed.containers.len(), IdHash::default());
-        by_id.extend(observed.containers.iter().map(|(id, c)| {
-            let sighting = Sighting {
-                status: c.status,
-                exit_code: c.exit_code,
-                oom_killed: c.oom_killed,
-                claimed: false,
-            };
-            (id.as_str(), sighting)
-        }));
-        Sightings { by_id, claimed: 0 }
-    }
-
-    /// The container of a recorded id, if the backend has one; marks it as known.
-    pub(super) fn claim(&mut self, id: &str) -> Option<Sighting> {
-        let sighting = self.by_id.get_mut(id)?;
-        if !sighting.claimed {
-            sighting.claimed = true;
-            self.claimed += 1;
-        }
-        Some(*sighting)
-    }
-
-    /// Whether the backend has a container of this id.
-    pub(super) fn contains(&self, id: &str) -> bool {
-        self.by_id.contains_key(id)
-    }
-
-    /// Containers of the stack no record claimed (left by an interrupted apply), by the
-    /// address of their label, ids in order. Every record must have been claimed first.
-    pub(super) fn orphans(&self, observed: &'o Observed) -> BTreeMap<Address, Vec<&'o str>> {
-        let mut out: BTreeMap<Address, Vec<&str>> = BTreeMap::new();
-        if self.claimed == self.by_id.len() {
-            return out;
-        }
+    pub(super) fn new(state: &State, observed: &'o Observed) -> Self {
+        let mut ids: Vec<(&str, usize)> = state
+            .resources
+            .values()
+            .enumerate()
+            .map(|(i, r)| (r.id.as_str(), i))
+            .collect();
+        ids.sort_unstable();
+        let mut recorded = vec![None; ids.len()];
+        let mut orphans: BTreeMap<Address, Vec<&str>> = BTreeMap::new();
+        let mut wanted = ids.iter().peekable();
         for (id, c) in &observed.containers {
-            let claimed = self.by_id.get(id.as_str()).is_some_and(|s| s.claimed);
+            while wanted.next_if(|(w, _)| *w < id.as_str()).is_some() {}
+            let mut claimed = false;
+            while let Some((_, i)) = wanted.next_if(|(w, _)| *w == id.as_str()) {
+                recorded[*i] = Some(Sighting {
+                    status: c.status,
+                    exit_code: c.exit_code,
+                    oom_killed: c.oom_killed,
+                });
+                claimed = true;
+            }
             if !claimed && c.status != ContainerStatus::Removed {
-                out.entry(c.address.clone()).or_default().push(id);
+                orphans.entry(c.address.clone()).or_default().push(id);
             }
         }
-        out
-    }
-}
-
-/// The orphans of `state` in `observed` (see [`Sightings::orphans`]).
-pub(super) fn orphans<'o>(
-    state: &State,
-    observed: &'o Observed,
-) -> BTreeMap<Address, Vec<&'o str>> {
-    let mut sightings = Sightings::new(observed);
-    for r in state.resources.values() {
-        sightings.claim(&r.id);
-    }
-    sightings.orphans(observed)
-}
-
-/// Hashes backend ids a word at a time. Ids come from the backend, not from someone
-/// who could choose them to collide, so a fast hash is enough; the default one, made
-/// to resist that, costs more than the rest of the lookup for a 64-digit id.
-type IdHash = BuildHasherDefault<IdHasher>;
-
-#[derive(Default)]
-struct IdHasher(u64);
-
-impl IdHasher {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-}
-
-impl Hasher for IdHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut words = bytes.chunks_exact(8);
-        for word in &mut words {
-            let mut w = [0; 8];
-            w.copy_from_slice(word);
-            self.add(u64::from_le_bytes(w));
-        }
-        let rest = words.remainder();
-        if !rest.is_empty() {
-            let mut w = [0; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(w));
-        }
-    }
-
-    fn write_u8(&mut self, byte: u8) {
-        self.add(u64::from(byte));
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
+        Sightings { recorded, orphans }
     }
 }
 
