@@ -9,15 +9,14 @@
 //! (orphan); volumes are never deleted by a plan, only by [`destroy`] when asked.
 //! Steps are ordered dependencies first, deletions in reverse.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::address::{Address, Kind};
 use crate::backend::Observed;
-use crate::event::ContainerStatus;
 use crate::graph::{Cycle, Graph};
 use crate::image::build::{predict, PreviousBuild};
 use crate::plan::{Action, Change, Plan, Reason};
-use crate::resource::desired::{resolve, Desired, DesiredError};
+use crate::resource::desired::{address_count, resolve_each, Desired, DesiredError};
 use crate::resource::{ContainerResource, ImageResource, NetworkResource, ResourceConfig};
 use crate::state::{Recorded, State};
 
@@ -40,17 +39,27 @@ pub fn diff(desired: &Desired, state: &State, observed: &Observed) -> Result<Pla
             stack: stack.name.clone(),
         });
     }
-    let configs = resolve(desired, observed)?;
-    let leftovers = leftovers(state, &configs);
-    let orphans = orphans(state, observed);
-    let seen = seen(observed);
-    let mut changes = Changes::with_capacity(configs.len() + orphans.len());
-    let mut folded: BTreeSet<&str> = BTreeSet::new();
+    let Sightings {
+        recorded: sighted,
+        orphans,
+    } = Sightings::new(state, observed);
+    let mut changes = Changes::with_capacity(address_count(stack));
     // Networks made anew (by backend name): their containers must follow. Known once
     // the networks are planned; addresses sort images, volumes, networks, containers.
     let mut recreated: Option<BTreeMap<String, Address>> = None;
-    for (address, after) in configs {
-        let recorded = state.resources.get(&address);
+    // The state is in address order like the resolved configurations: walked beside
+    // them, each record is compared as its configuration is made, while both are in the
+    // cache. What the state has that the stack lacks is left over.
+    let mut records = state.resources.iter().zip(&sighted).peekable();
+    let mut leftovers = Vec::new();
+    resolve_each(desired, observed, |address, after| {
+        while let Some((left, _)) = records.next_if(|((a, _), _)| **a < address) {
+            leftovers.push(left);
+        }
+        let (recorded, sighted) = match records.next_if(|((a, _), _)| **a == address) {
+            Some(((_, r), s)) => (Some(r), *s),
+            None => (None, None),
+        };
         let change = match after {
             ResourceConfig::Image(image) => image_change(address, image, recorded, observed),
             ResourceConfig::Volume(v) => {
@@ -72,24 +81,36 @@ pub fn diff(desired: &Desired, state: &State, observed: &Observed) -> Result<Pla
                         })
                         .collect()
                 });
-                let orphan = orphans.get(&address).and_then(|ids| ids.first()).copied();
-                let mut change = container_change(address, container, recorded, &seen, recreated);
-                // A container of this address the state does not know (an interrupted
-                // apply made it): it is the one to replace when the recorded one is gone.
-                if let Some(id) = orphan {
-                    let recorded_gone = !recorded.is_some_and(|r| seen.contains_key(r.id.as_str()));
-                    if recorded_gone {
-                        folded.insert(id);
-                        change.id = id.to_string();
-                        change.action = Action::Replace;
-                        change.reasons.retain(|r| *r != Reason::New);
-                        change.reasons.push(Reason::Orphan { id: id.to_string() });
-                    }
-                }
-                change
+                container_change(address, container, recorded, sighted, recreated)
             }
         };
-        changes.push(change);
+        changes.push(unchanged_before_dropped(change));
+    })?;
+    leftovers.extend(records.map(|(left, _)| left));
+    let stack_changes = changes.list.len();
+
+    // Containers of the stack the state does not know (an interrupted apply made
+    // them). One whose address is a container of the stack whose recorded container is
+    // gone takes its place: it is the one to replace.
+    let mut folded: BTreeSet<&str> = BTreeSet::new();
+    for (address, ids) in &orphans {
+        let Some(&id) = ids.first() else { continue };
+        let Ok(at) = changes.list[..stack_changes].binary_search_by(|c| c.address.cmp(address))
+        else {
+            continue;
+        };
+        let change = &mut changes.list[at];
+        let container = matches!(change.after, Some(ResourceConfig::Container(_)));
+        if container && !observed.containers.contains_key(&change.id) {
+            // Its recorded container is gone (or it has none): it is a create or a
+            // replace already, so the count of acting changes stays right.
+            debug_assert!(change.action != Action::NoOp);
+            folded.insert(id);
+            change.id = id.to_string();
+            change.action = Action::Replace;
+            change.reasons.retain(|r| *r != Reason::New);
+            change.reasons.push(Reason::Orphan { id: id.to_string() });
+        }
     }
 
     // What the state has and the stack no longer asks for.
@@ -122,12 +143,16 @@ pub fn diff(desired: &Desired, state: &State, observed: &Observed) -> Result<Pla
         }
     }
 
+    // A plan where nothing changes (the common one, on a large stack too) has no graph
+    // to build: no step waits for another.
     let mut graph = Graph::new();
-    for c in changes.list.iter().filter(|c| c.action != Action::NoOp) {
-        graph.add_node(c.address.clone());
+    if changes.acting() {
+        for c in changes.list.iter().filter(|c| c.action != Action::NoOp) {
+            graph.add_node(c.address.clone());
+        }
+        creation_edges(&mut graph, stack, &changes);
+        deletion_edges(&mut graph, state, &changes);
     }
-    creation_edges(&mut graph, stack, &changes);
-    deletion_edges(&mut graph, state, &changes);
     Ok(Plan {
         format: Plan::FORMAT,
         stack: stack.name.clone(),
@@ -154,7 +179,7 @@ pub fn destroy(state: &State, observed: &Observed, volumes: bool) -> Plan {
         changes.push(c);
     }
     let mut extra = Vec::new();
-    for (address, ids) in orphans(state, observed) {
+    for (address, ids) in Sightings::new(state, observed).orphans {
         for id in ids {
             match changes.get_mut(&address) {
                 // The recorded one is gone: delete the one that is there instead.
@@ -206,6 +231,15 @@ fn change(
     }
 }
 
+/// A no-op whose record is exactly what the stack asks carries `after` alone (see
+/// [`Change::before`]).
+fn unchanged_before_dropped(mut c: Change) -> Change {
+    if c.action == Action::NoOp && c.before.is_some() && c.before == c.after {
+        c.before = None;
+    }
+    c
+}
+
 fn orphan_delete(address: &Address, id: &str) -> Change {
     Change {
         address: address.clone(),
@@ -223,35 +257,6 @@ fn orphan_delete(address: &Address, id: &str) -> Change {
 /// recorded but removed outside quai).
 fn recreates(c: &Change) -> bool {
     c.action == Action::Replace || (c.action == Action::Create && c.before.is_some())
-}
-
-/// What the state records and the stack no longer asks for, in address order. Both
-/// maps are sorted: one walk side by side, no lookups.
-fn leftovers<'s>(
-    state: &'s State,
-    configs: &BTreeMap<Address, ResourceConfig>,
-) -> Vec<(&'s Address, &'s Recorded)> {
-    let mut wanted = configs.keys().peekable();
-    let mut out = Vec::new();
-    for (address, recorded) in &state.resources {
-        while wanted.next_if(|w| *w < address).is_some() {}
-        if wanted.peek() != Some(&address) {
-            out.push((address, recorded));
-        }
-    }
-    out
-}
-
-/// Containers of the stack the state does not know, by the address of their label.
-fn orphans<'o>(state: &State, observed: &'o Observed) -> BTreeMap<Address, Vec<&'o str>> {
-    let known: HashSet<&str> = state.resources.values().map(|r| r.id.as_str()).collect();
-    let mut out: BTreeMap<Address, Vec<&str>> = BTreeMap::new();
-    for (id, c) in &observed.containers {
-        if !known.contains(id.as_str()) && c.status != ContainerStatus::Removed {
-            out.entry(c.address.clone()).or_default().push(id);
-        }
-    }
-    out
 }
 
 /// Volumes have nothing to change: created when new, again when removed outside quai.
@@ -424,7 +429,7 @@ fn container_change(
     address: Address,
     container: ContainerResource,
     recorded: Option<&Recorded>,
-    seen: &Seen<'_>,
+    seen: Option<Sighting>,
     recreated: &BTreeMap<String, Address>,
 ) -> Change {
     let Some(recorded) = recorded else {
@@ -439,16 +444,21 @@ fn container_change(
         };
     };
     let after = &container;
-    let mut c = change(address, Action::NoOp, Some(recorded), None);
+    // The recorded configuration is copied into the change only when it differs from
+    // `after`, the common no-op copies nothing (see [`Change::before`]).
+    let mut c = change(address, Action::NoOp, None, None);
+    c.id = recorded.id.clone();
     let before = match &recorded.config {
         ResourceConfig::Container(b) => Some(b),
         _ => None,
     };
-    if let Some(d) = drift(recorded, before, seen) {
+    if let Some(d) = drift(seen, before) {
         c.reasons.push(Reason::Drift { observed: d });
     }
+    // Compared once: on a large unchanged stack, reading the record is most of the work.
+    let same = before == Some(after);
     match before {
-        Some(b) if b == after => {}
+        Some(_) if same => {}
         Some(b) => c.reasons.extend(container_fields(b, after)),
         None => c.reasons.push(Reason::Field {
             field: "kind".into(),
@@ -478,6 +488,9 @@ fn container_change(
     if c.action == Action::Replace && before.is_some_and(drops_data) {
         c.reasons.push(Reason::WritableLayerDropped);
     }
+    if c.action != Action::NoOp || !same {
+        c.before = Some(recorded.config.clone());
+    }
     c.after = Some(ResourceConfig::Container(container));
     c
 }
@@ -495,7 +508,7 @@ mod container;
 mod order;
 
 pub use container::bytes;
-use container::{container_fields, drift, drops_data, seen, Seen};
+use container::{container_fields, drift, drops_data, Sighting, Sightings};
 use order::{creation_edges, deletion_edges, Changes};
 
 #[cfg(test)]

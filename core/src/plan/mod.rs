@@ -87,7 +87,10 @@ pub struct Change {
     pub address: Address,
     pub action: Action,
     pub reasons: Vec<Reason>,
-    /// As recorded in the state (none when new).
+    /// As recorded in the state (none when new). Also none for a no-op whose record is
+    /// exactly `after`: a plan of a large unchanged stack does not carry every
+    /// configuration twice. (A no-op that keeps something the stack no longer asks for,
+    /// a kept volume, has `before` and no `after`.)
     pub before: Option<ResourceConfig>,
     /// As the stack asks (none when deleted).
     pub after: Option<ResourceConfig>,

@@ -54,14 +54,48 @@ pub fn resolve(
     desired: &Desired,
     observed: &Observed,
 ) -> Result<BTreeMap<Address, ResourceConfig>, DesiredError> {
+    Ok(resolve_in_order(desired, observed)?.into_iter().collect())
+}
+
+/// Every address of the stack with its desired configuration, in address order (images,
+/// volumes, networks, containers; by name, then replica).
+pub fn resolve_in_order(
+    desired: &Desired,
+    observed: &Observed,
+) -> Result<Vec<(Address, ResourceConfig)>, DesiredError> {
+    let mut out = Vec::with_capacity(address_count(&desired.stack));
+    resolve_each(desired, observed, |address, config| {
+        out.push((address, config))
+    })?;
+    Ok(out)
+}
+
+/// How many addresses the stack has (each replica counts).
+pub fn address_count(stack: &Stack) -> usize {
+    let replicas: usize = stack
+        .containers
+        .values()
+        .map(|c| c.replicas.max(1) as usize)
+        .sum();
+    stack.images.len() + stack.volumes.len() + stack.networks.len() + replicas
+}
+
+/// Gives every address of the stack with its desired configuration to `each`, in
+/// address order, as it is resolved: the planner compares each with its record while
+/// both are in the cache, and no list of every configuration is built. On an error it
+/// stops; what `each` was given is then to be dropped.
+pub fn resolve_each(
+    desired: &Desired,
+    observed: &Observed,
+    mut each: impl FnMut(Address, ResourceConfig),
+) -> Result<(), DesiredError> {
     let stack = &desired.stack;
     let images = resolve_images(desired, observed)?;
-    let mut out = BTreeMap::new();
     for (name, image) in &images {
-        out.insert(Address::image(name), ResourceConfig::Image(image.clone()));
+        each(Address::image(name), ResourceConfig::Image(image.clone()));
     }
     for name in stack.volumes.keys() {
-        out.insert(
+        each(
             Address::volume(name),
             ResourceConfig::Volume(VolumeResource {
                 name: backend_name(&stack.name, name),
@@ -69,7 +103,7 @@ pub fn resolve(
         );
     }
     for (name, spec) in &stack.networks {
-        out.insert(
+        each(
             Address::network(name),
             ResourceConfig::Network(NetworkResource {
                 name: backend_name(&stack.name, name),
@@ -123,7 +157,7 @@ pub fn resolve(
             .map(|n| backend_name(&stack.name, n))
             .collect();
         for index in 0..spec.replicas.max(1) {
-            out.insert(
+            each(
                 Address::container(name, index),
                 ResourceConfig::Container(ContainerResource {
                     name: container_name(&stack.name, name, index),
@@ -147,7 +181,7 @@ pub fn resolve(
             );
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The references the backend must be asked about ([`crate::backend::Backend::observe`])
@@ -351,6 +385,9 @@ mod tests {
     #[test]
     fn every_address_gets_its_configuration() {
         let configs = resolve(&blog(), &fresh()).unwrap();
+        let in_order = resolve_in_order(&blog(), &fresh()).unwrap();
+        assert!(in_order.windows(2).all(|w| w[0].0 < w[1].0));
+        assert!(in_order.iter().map(|(a, c)| (a, c)).eq(configs.iter()));
         let addresses: Vec<String> = configs.keys().map(ToString::to_string).collect();
         assert_eq!(
             addresses,

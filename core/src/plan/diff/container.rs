@@ -2,13 +2,14 @@
 //! and restart policy in place, the rest replaces), and what the backend shows of it
 //! (drift). Pure.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::backend::{Observed, ObservedContainer};
+use crate::address::Address;
+use crate::backend::Observed;
 use crate::event::ContainerStatus;
 use crate::plan::Reason;
 use crate::resource::{ContainerResource, ResolvedMount};
-use crate::state::Recorded;
+use crate::state::State;
 
 /// Whether removing this container loses what it wrote: it is writable and has no
 /// named volume to keep its data in.
@@ -25,36 +26,74 @@ pub(super) fn drops_data(c: &ContainerResource) -> bool {
         })
 }
 
-/// The observed containers by id, for lookups in a large stack (hashing an id costs
-/// less than walking a tree of 10 000 of them).
-pub(super) type Seen<'o> = HashMap<&'o str, &'o ObservedContainer>;
+/// What the backend shows of each recorded resource, and what it shows that no record
+/// claims. Found by one walk over the observed containers (in id order) beside the
+/// recorded ids sorted: a stack of 10 000 containers does not fit in the cache, and
+/// walking both in order costs less than a lookup at random per record.
+pub(super) struct Sightings<'o> {
+    /// For each recorded resource, in the state's order: the container of its id, if
+    /// the backend has one.
+    pub(super) recorded: Vec<Option<Sighting>>,
+    /// Containers of the stack no record claims (left by an interrupted apply), by the
+    /// address of their label, ids in order.
+    pub(super) orphans: BTreeMap<Address, Vec<&'o str>>,
+}
 
-pub(super) fn seen(observed: &Observed) -> Seen<'_> {
-    observed
-        .containers
-        .iter()
-        .map(|(id, c)| (id.as_str(), c))
-        .collect()
+/// What the backend shows of one container (what [`drift`] needs of it).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Sighting {
+    status: ContainerStatus,
+    exit_code: Option<i32>,
+    oom_killed: bool,
+}
+
+impl<'o> Sightings<'o> {
+    pub(super) fn new(state: &State, observed: &'o Observed) -> Self {
+        let mut ids: Vec<(&str, usize)> = state
+            .resources
+            .values()
+            .enumerate()
+            .map(|(i, r)| (r.id.as_str(), i))
+            .collect();
+        ids.sort_unstable();
+        let mut recorded = vec![None; ids.len()];
+        let mut orphans: BTreeMap<Address, Vec<&str>> = BTreeMap::new();
+        let mut wanted = ids.iter().peekable();
+        for (id, c) in &observed.containers {
+            while wanted.next_if(|(w, _)| *w < id.as_str()).is_some() {}
+            let mut claimed = false;
+            while let Some((_, i)) = wanted.next_if(|(w, _)| *w == id.as_str()) {
+                recorded[*i] = Some(Sighting {
+                    status: c.status,
+                    exit_code: c.exit_code,
+                    oom_killed: c.oom_killed,
+                });
+                claimed = true;
+            }
+            if !claimed && c.status != ContainerStatus::Removed {
+                orphans.entry(c.address.clone()).or_default().push(id);
+            }
+        }
+        Sightings { recorded, orphans }
+    }
 }
 
 /// What the backend shows of a recorded container, when it is not what quai left.
-pub(super) fn drift(
-    recorded: &Recorded,
-    before: Option<&ContainerResource>,
-    seen: &Seen<'_>,
-) -> Option<String> {
-    let Some(seen) = seen.get(recorded.id.as_str()) else {
+pub(super) fn drift(seen: Option<Sighting>, before: Option<&ContainerResource>) -> Option<String> {
+    let Some(seen) = seen else {
         return Some("removed outside quai".into());
     };
-    let code = seen
-        .exit_code
-        .map_or_else(|| "?".to_string(), |c| c.to_string());
+    let code = || {
+        seen.exit_code
+            .map_or_else(|| "?".to_string(), |c| c.to_string())
+    };
     match seen.status {
         ContainerStatus::Running | ContainerStatus::Restarting => None,
         ContainerStatus::Removed => Some("removed outside quai".into()),
         ContainerStatus::Created => Some("created but never started".into()),
         ContainerStatus::Exited if seen.oom_killed => Some(format!(
-            "exited ({code}, killed: out of memory) outside quai"
+            "exited ({}, killed: out of memory) outside quai",
+            code()
         )),
         ContainerStatus::Exited => {
             // A container that finished well and is not asked to run always is done,
@@ -63,7 +102,7 @@ pub(super) fn drift(
             if seen.exit_code == Some(0) && !always {
                 None
             } else {
-                Some(format!("exited ({code}) outside quai"))
+                Some(format!("exited ({}) outside quai", code()))
             }
         }
     }

@@ -21,6 +21,8 @@ pub(super) struct Changes {
     pub(super) list: Vec<Change>,
     /// Where each sorted run starts in `list`.
     runs: Vec<usize>,
+    /// How many of them do something (not no-ops).
+    acting: usize,
 }
 
 impl Changes {
@@ -28,7 +30,13 @@ impl Changes {
         Changes {
             list: Vec::with_capacity(n),
             runs: Vec::new(),
+            acting: 0,
         }
+    }
+
+    /// Whether some change does something.
+    pub(super) fn acting(&self) -> bool {
+        self.acting > 0
     }
 
     pub(super) fn push(&mut self, change: Change) {
@@ -38,6 +46,9 @@ impl Changes {
             .is_some_and(|last| last.address < change.address);
         if !sorted {
             self.runs.push(self.list.len());
+        }
+        if change.action != Action::NoOp {
+            self.acting += 1;
         }
         self.list.push(change);
     }
@@ -60,6 +71,7 @@ impl Changes {
         self.find(address).map(|i| &self.list[i])
     }
 
+    /// The change at `address`, to amend (it must keep doing something if it did).
     pub(super) fn get_mut(&mut self, address: &Address) -> Option<&mut Change> {
         self.find(address).map(|i| &mut self.list[i])
     }
@@ -71,6 +83,8 @@ impl Changes {
         let order = graph.order()?;
         // Changes are large: they stay in place, the graph's ones (few in a plan of a
         // mostly unchanged stack) are taken out through a map and put back in order.
+        // One sorted run (the stack's, when the state has nothing more) needs no sort.
+        let mut sorted = self.runs.len() <= 1;
         let mut list = self.list;
         let mut in_graph: HashMap<Address, Change> = HashMap::new();
         if !graph.is_empty() {
@@ -82,7 +96,10 @@ impl Changes {
             }
             list.retain(|c| !c.address.name.is_empty());
         }
-        if !list.windows(2).all(|w| w[0].address <= w[1].address) {
+        if !sorted {
+            sorted = list.windows(2).all(|w| w[0].address <= w[1].address);
+        }
+        if !sorted {
             list.sort_unstable_by(|a, b| a.address.cmp(&b.address));
         }
         list.reserve(in_graph.len());

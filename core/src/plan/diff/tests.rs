@@ -1,5 +1,6 @@
 use super::*;
 use crate::backend::ObservedContainer;
+use crate::event::ContainerStatus;
 use crate::image::Digest;
 use crate::image::{CachePrediction, MissReason};
 use crate::plan::testing::{applied, blog, fresh, id};
@@ -68,6 +69,34 @@ fn a_plan_after_apply_has_no_changes_and_is_deterministic() {
         .steps
         .iter()
         .all(|s| s.prediction == CachePrediction::Hit));
+}
+
+#[test]
+fn a_no_op_carries_the_desired_configuration_once() {
+    let mut desired = blog();
+    let (state, observed) = applied(&desired, &fresh());
+    let plan = diff(&desired, &state, &observed).unwrap();
+    for c in &plan.changes {
+        let recorded = &state.resources[&c.address].config;
+        assert_eq!(c.action, Action::NoOp);
+        assert_eq!(c.after.as_ref(), Some(recorded), "{}", c.address);
+        assert_eq!(c.before, None, "{}", c.address);
+        assert_eq!(c.id, state.resources[&c.address].id, "{}", c.address);
+    }
+    desired
+        .stack
+        .containers
+        .get_mut("db")
+        .unwrap()
+        .resources
+        .pids = Some(7);
+    let plan = diff(&desired, &state, &observed).unwrap();
+    let db = get(&plan, "container.db");
+    assert_eq!(db.action, Action::Update);
+    let recorded = &state.resources[&"container.db".parse().unwrap()].config;
+    assert_eq!(db.before.as_ref(), Some(recorded));
+    assert_ne!(db.after.as_ref(), Some(recorded));
+    assert_eq!(get(&plan, "container.web").before, None);
 }
 
 #[test]
