@@ -408,35 +408,34 @@ mod tests {
         assert!(!store.stack_dir("blog").join("lock").exists());
     }
 
-    /// Not a test by itself: the child process of the next test, holding a lock until
-    /// it is killed.
-    #[test]
-    #[ignore = "run as a child process by a_lock_held_by_a_killed_process_is_taken_over"]
-    fn lock_holder_child() {
-        let Ok(root) = std::env::var("QUAI_TEST_LOCK_ROOT") else {
-            return;
-        };
-        let store = FileStore::new(root);
-        let _lock = store.lock("blog", "apply", Duration::ZERO).unwrap();
-        std::thread::sleep(Duration::from_secs(60));
-    }
-
     #[test]
     fn a_lock_held_by_a_killed_process_is_taken_over() {
         let root = tempfile::tempdir().unwrap();
         let store = FileStore::new(root.path());
-        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "state::file::tests::lock_holder_child",
-                "--ignored",
-                "--nocapture",
-            ])
-            .env("QUAI_TEST_LOCK_ROOT", root.path())
+        // The example `hold_lock` holds the lock in a child process. `cargo test` builds it
+        // beside the tests (target/debug/examples/); `cargo test --lib` does not, so then
+        // it is built here with the cargo that runs this test.
+        let exe = std::env::current_exe().unwrap();
+        let examples = exe
+            .parent()
+            .and_then(|deps| deps.parent())
+            .unwrap()
+            .join("examples");
+        let hold_lock = examples.join("hold_lock");
+        if !hold_lock.exists() {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let built = std::process::Command::new(cargo)
+                .args(["build", "-p", "quai-core", "--example", "hold_lock"])
+                .status()
+                .unwrap();
+            assert!(built.success(), "cannot build the example hold_lock");
+        }
+        let mut child = std::process::Command::new(&hold_lock)
+            .arg(root.path())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
-            .unwrap();
+            .expect("the example hold_lock, built by `cargo test`");
         let start = Instant::now();
         let holder = loop {
             if let Some(h) = store.holder("blog") {
