@@ -135,7 +135,10 @@ fn create_runs_dependencies_first_and_records_each_step() {
     let p = plan(
         &store,
         vec![
-            create(Address::container("web", 0), ResourceConfig::Container(web)),
+            create(
+                Address::container("web", 0),
+                ResourceConfig::Container(Box::new(web)),
+            ),
             create(Address::network("back"), network("back")),
             create(Address::volume("data"), volume("data")),
         ],
@@ -241,11 +244,17 @@ fn a_failed_step_skips_its_dependents_and_not_the_others() {
     let p = plan(
         &store,
         vec![
-            create(Address::container("db", 0), ResourceConfig::Container(db)),
-            create(Address::container("web", 0), ResourceConfig::Container(web)),
+            create(
+                Address::container("db", 0),
+                ResourceConfig::Container(Box::new(db)),
+            ),
+            create(
+                Address::container("web", 0),
+                ResourceConfig::Container(Box::new(web)),
+            ),
             create(
                 Address::container("other", 0),
-                ResourceConfig::Container(container("other")),
+                ResourceConfig::Container(Box::new(container("other"))),
             ),
         ],
     );
@@ -288,7 +297,7 @@ fn a_replace_keeps_volume_data_and_drops_the_writable_layer() {
             create(Address::volume("data"), volume("data")),
             create(
                 Address::container("db", 0),
-                ResourceConfig::Container(db.clone()),
+                ResourceConfig::Container(Box::new(db.clone())),
             ),
         ],
     );
@@ -302,7 +311,7 @@ fn a_replace_keeps_volume_data_and_drops_the_writable_layer() {
         Address::container("db", 0),
         Action::Replace,
         Some(old.config.clone()),
-        Some(ResourceConfig::Container(new)),
+        Some(ResourceConfig::Container(Box::new(new))),
     );
     replace.id = old.id.clone();
     let report = run(&store, &sim, &plan(&store, vec![replace]), 2);
@@ -331,7 +340,7 @@ fn update_in_place_keeps_the_container() {
             &store,
             vec![create(
                 Address::container("db", 0),
-                ResourceConfig::Container(db.clone()),
+                ResourceConfig::Container(Box::new(db.clone())),
             )],
         ),
         1,
@@ -344,12 +353,12 @@ fn update_in_place_keeps_the_container() {
         Address::container("db", 0),
         Action::Update,
         Some(old.config),
-        Some(ResourceConfig::Container(new.clone())),
+        Some(ResourceConfig::Container(Box::new(new.clone()))),
     );
     run(&store, &sim, &plan(&store, vec![update]), 1);
     let now = store.read(STACK).unwrap().resources[&Address::container("db", 0)].clone();
     assert_eq!(now.id, old.id);
-    assert_eq!(now.config, ResourceConfig::Container(new));
+    assert_eq!(now.config, ResourceConfig::Container(Box::new(new)));
 }
 
 #[test]
@@ -366,11 +375,11 @@ fn deletes_remove_containers_before_their_network_and_volume() {
                 create(Address::network("back"), network("back")),
                 create(
                     Address::container("web", 0),
-                    ResourceConfig::Container(web_with_everything()),
+                    ResourceConfig::Container(Box::new(web_with_everything())),
                 ),
                 create(
                     Address::container("api", 0),
-                    ResourceConfig::Container(other),
+                    ResourceConfig::Container(Box::new(other)),
                 ),
             ],
         );
@@ -398,7 +407,7 @@ fn a_replaced_network_is_remade_between_its_containers_halves() {
             create(Address::network("back"), network("back")),
             create(
                 Address::container("web", 0),
-                ResourceConfig::Container(web.clone()),
+                ResourceConfig::Container(Box::new(web.clone())),
             ),
         ],
     );
@@ -423,7 +432,7 @@ fn a_replaced_network_is_remade_between_its_containers_halves() {
         Address::container("web", 0),
         Action::Replace,
         Some(web_rec.config.clone()),
-        Some(ResourceConfig::Container(web)),
+        Some(ResourceConfig::Container(Box::new(web))),
     );
     c.id = web_rec.id.clone();
     c.depends_on = vec![Address::network("back"), Address::volume("data")];
@@ -447,7 +456,7 @@ fn a_name_held_by_an_unrecorded_container_of_the_same_address_is_freed() {
         &store,
         vec![create(
             Address::container("web", 0),
-            ResourceConfig::Container(web.clone()),
+            ResourceConfig::Container(Box::new(web.clone())),
         )],
     );
     assert!(run(&store, &sim, &p, 1).succeeded());
@@ -461,7 +470,7 @@ fn a_name_held_by_an_unrecorded_container_of_the_same_address_is_freed() {
         &store2,
         vec![create(
             Address::container("web", 0),
-            ResourceConfig::Container(web),
+            ResourceConfig::Container(Box::new(web)),
         )],
     );
     let report = run(&store2, &sim2, &p, 1);
@@ -483,8 +492,14 @@ fn a_healthy_dependency_is_waited_for() {
     let p = plan(
         &store,
         vec![
-            create(Address::container("db", 0), ResourceConfig::Container(db)),
-            create(Address::container("web", 0), ResourceConfig::Container(web)),
+            create(
+                Address::container("db", 0),
+                ResourceConfig::Container(Box::new(db)),
+            ),
+            create(
+                Address::container("web", 0),
+                ResourceConfig::Container(Box::new(web)),
+            ),
         ],
     );
     let report = run(&store, &sim, &p, 1);

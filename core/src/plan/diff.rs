@@ -319,13 +319,13 @@ fn network_change(
 
 fn image_change(
     address: Address,
-    image: ImageResource,
+    image: Box<ImageResource>,
     recorded: Option<&Recorded>,
     observed: &Observed,
 ) -> Change {
-    let after = &image;
+    let after: &ImageResource = &image;
     let before = match recorded.map(|r| &r.config) {
-        Some(ResourceConfig::Image(b)) => Some(b),
+        Some(ResourceConfig::Image(b)) => Some(&**b),
         _ => None,
     };
     let mut c = match recorded {
@@ -427,7 +427,7 @@ fn image_change(
 
 fn container_change(
     address: Address,
-    container: ContainerResource,
+    container: Box<ContainerResource>,
     recorded: Option<&Recorded>,
     seen: Option<Sighting>,
     recreated: &BTreeMap<String, Address>,
@@ -443,13 +443,13 @@ fn container_change(
             )
         };
     };
-    let after = &container;
+    let after: &ContainerResource = &container;
     // The recorded configuration is copied into the change only when it differs from
     // `after`, the common no-op copies nothing (see [`Change::before`]).
     let mut c = change(address, Action::NoOp, None, None);
     c.id = recorded.id.clone();
     let before = match &recorded.config {
-        ResourceConfig::Container(b) => Some(b),
+        ResourceConfig::Container(b) => Some(&**b),
         _ => None,
     };
     if let Some(d) = drift(seen, before) {

@@ -154,7 +154,7 @@ pub fn applied(desired: &Desired, observed: &Observed) -> (State, Observed) {
         match &config {
             ResourceConfig::Image(i) => {
                 recorded.id = i.identity().to_string();
-                if let crate::resource::ImageResource::Build { steps, .. } = i {
+                if let crate::resource::ImageResource::Build { steps, .. } = &**i {
                     seen.cache.extend(steps.iter().map(|s| s.key.clone()));
                 }
             }

@@ -92,7 +92,10 @@ pub fn resolve_each(
     let stack = &desired.stack;
     let images = resolve_images(desired, observed)?;
     for (name, image) in &images {
-        each(Address::image(name), ResourceConfig::Image(image.clone()));
+        each(
+            Address::image(name),
+            ResourceConfig::Image(Box::new(image.clone())),
+        );
     }
     for name in stack.volumes.keys() {
         each(
@@ -159,7 +162,7 @@ pub fn resolve_each(
         for index in 0..spec.replicas.max(1) {
             each(
                 Address::container(name, index),
-                ResourceConfig::Container(ContainerResource {
+                ResourceConfig::Container(Box::new(ContainerResource {
                     name: container_name(&stack.name, name, index),
                     image: image.clone(),
                     image_id: image_id.clone(),
@@ -177,7 +180,7 @@ pub fn resolve_each(
                     read_only: spec.read_only,
                     resources: spec.resources,
                     healthcheck: spec.healthcheck.clone(),
-                }),
+                })),
             );
         }
     }
@@ -410,7 +413,7 @@ mod tests {
             steps,
             key,
             ..
-        } = web
+        } = &**web
         else {
             panic!("web is built")
         };
@@ -459,9 +462,10 @@ mod tests {
             _ => panic!(),
         };
         match &configs[&Address::image("tools")] {
-            ResourceConfig::Image(ImageResource::Build { base_digest, .. }) => {
-                assert_eq!(base_digest, &web_key)
-            }
+            ResourceConfig::Image(image) => match &**image {
+                ImageResource::Build { base_digest, .. } => assert_eq!(base_digest, &web_key),
+                other => panic!("{other:?}"),
+            },
             other => panic!("{other:?}"),
         }
         assert_eq!(stack_image(&desired.stack, "web"), Some("web"));

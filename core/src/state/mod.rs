@@ -108,6 +108,17 @@ pub fn decode(text: &str, path: &str) -> Result<State, StateError> {
         path: path.to_string(),
         message,
     };
+    // The common case, a state of this version, decodes straight into its types: no
+    // JSON tree in between, and the records of a large state lie in memory in the
+    // order the planner walks them.
+    #[derive(Deserialize)]
+    struct Version {
+        version: Option<serde_json::Value>,
+    }
+    let version: Version = serde_json::from_str(text).map_err(|e| corrupt(e.to_string()))?;
+    if version.version.as_ref().and_then(serde_json::Value::as_u64) == Some(SCHEMA_VERSION.into()) {
+        return serde_json::from_str(text).map_err(|e| corrupt(e.to_string()));
+    }
     let mut value: serde_json::Value =
         serde_json::from_str(text).map_err(|e| corrupt(e.to_string()))?;
     let found = match value.get("version") {

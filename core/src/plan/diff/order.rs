@@ -189,9 +189,11 @@ pub(super) fn creation_edges(graph: &mut Graph, stack: &Stack, changes: &Changes
                     }
                 }
             }
-            Some(ResourceConfig::Image(ImageResource::Build { base, .. })) => {
-                if let Some(base) = stack_image(stack, base) {
-                    graph.add_edge(address.clone(), Address::image(base));
+            Some(ResourceConfig::Image(image)) => {
+                if let ImageResource::Build { base, .. } = &**image {
+                    if let Some(base) = stack_image(stack, base) {
+                        graph.add_edge(address.clone(), Address::image(base));
+                    }
                 }
             }
             _ => {}
