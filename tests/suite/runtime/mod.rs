@@ -4,6 +4,7 @@
 //! (which runs as root), where they fail. This module holds the harness; the tests are
 //! in its submodules.
 
+mod cgroup_v2;
 mod console;
 mod isolation;
 mod lifecycle;

@@ -15,6 +15,9 @@ use oci_spec::runtime::LinuxResources;
 /// The controllers quai uses.
 const CONTROLLERS: [&str; 3] = ["memory", "cpu", "pids"];
 
+/// Where the v2 hierarchy is mounted on a v2 host (where cgroups-rs looks for it).
+const V2_ROOT: &str = "/sys/fs/cgroup";
+
 /// What went wrong with a cgroup.
 #[derive(Debug, thiserror::Error)]
 pub enum CgroupError {
@@ -28,6 +31,51 @@ pub enum CgroupError {
     },
     #[error("cannot remove cgroup {path}: {message}")]
     Remove { path: String, message: String },
+    #[error(
+        "the spec asks a {what}, but this host's cgroups have no `{controller}` controller \
+         (available: {}; on cgroup v2 they are listed in /sys/fs/cgroup/cgroup.controllers)",
+        if available.is_empty() { "none of memory, cpu, pids".to_string() } else { available.join(", ") }
+    )]
+    Unavailable {
+        what: &'static str,
+        controller: &'static str,
+        available: Vec<String>,
+    },
+}
+
+/// Which of [`CONTROLLERS`] this host has: mounted v1 hierarchies, or on v2 the root's
+/// `cgroup.controllers`.
+fn available_controllers() -> Vec<String> {
+    cgroups_rs::hierarchies::auto()
+        .subsystems()
+        .iter()
+        .map(|s| s.controller_name())
+        .filter(|name| CONTROLLERS.contains(&name.as_str()))
+        .collect()
+}
+
+/// The controllers the limits of `resources` need, with what each limit is called.
+fn asked_controllers(resources: &LinuxResources) -> Vec<(&'static str, &'static str)> {
+    let mut asked = Vec::new();
+    if resources
+        .memory()
+        .as_ref()
+        .and_then(|m| m.limit())
+        .is_some()
+    {
+        asked.push(("memory", "memory limit"));
+    }
+    if resources
+        .cpu()
+        .as_ref()
+        .is_some_and(|c| c.quota().is_some() || c.period().is_some())
+    {
+        asked.push(("cpu", "cpu quota"));
+    }
+    if resources.pids().is_some() {
+        asked.push(("pids", "pids limit"));
+    }
+    asked
 }
 
 /// A container's cgroup.
@@ -50,15 +98,34 @@ impl ContainerCgroup {
         &self.path
     }
 
-    /// Creates the cgroup at `path` and applies `resources`.
+    /// Creates the cgroup at `path` and applies `resources`. It lives in the controllers
+    /// of [`CONTROLLERS`] this host has; a limit whose controller it lacks is an error,
+    /// never silently dropped.
     pub fn create(path: &str, resources: Option<&LinuxResources>) -> Result<Self, CgroupError> {
-        let controllers = CONTROLLERS.iter().map(|c| c.to_string()).collect();
-        let cgroup = Cgroup::new_with_specified_controllers(
+        let available = available_controllers();
+        if let Some(resources) = resources {
+            for (controller, what) in asked_controllers(resources) {
+                if !available.iter().any(|a| a == controller) {
+                    return Err(CgroupError::Unavailable {
+                        what,
+                        controller,
+                        available: available.clone(),
+                    });
+                }
+            }
+        }
+        let created = Cgroup::new_with_specified_controllers(
             cgroups_rs::hierarchies::auto(),
             path,
-            Some(controllers),
+            Some(available.clone()),
         )
-        .map_err(|e| CgroupError::Create {
+        .or_else(|_| {
+            // cgroups-rs checks the list against `cgroup.controllers` split on spaces,
+            // the last name with its newline: when the last one is ours, let it take
+            // every controller the host has.
+            Cgroup::new_with_specified_controllers(cgroups_rs::hierarchies::auto(), path, None)
+        });
+        let cgroup = created.map_err(|e| CgroupError::Create {
             path: path.to_string(),
             message: e.to_string(),
         })?;
@@ -74,13 +141,12 @@ impl ContainerCgroup {
 
     /// The cgroup at `path`, which may or may not exist.
     pub fn load(path: &str) -> Self {
-        let controllers = CONTROLLERS.iter().map(|c| c.to_string()).collect();
         ContainerCgroup {
             path: path.to_string(),
             cgroup: Cgroup::load_with_specified_controllers(
                 cgroups_rs::hierarchies::auto(),
                 path,
-                controllers,
+                available_controllers(),
             ),
         }
     }
@@ -121,9 +187,21 @@ impl ContainerCgroup {
         Ok(())
     }
 
+    /// On cgroup v2, the cgroup's one directory: the same for every controller, and
+    /// there even when the host delegates none of ours (cgroups-rs then knows no
+    /// subsystem of it, so its files are read here).
+    fn v2_dir(&self) -> Option<PathBuf> {
+        self.cgroup
+            .v2()
+            .then(|| Path::new(V2_ROOT).join(&self.path))
+    }
+
     /// The `cgroup.procs` files a pid is written into to move a process in: one per v1
     /// hierarchy, one on v2.
     pub fn procs_files(&self) -> Vec<PathBuf> {
+        if let Some(dir) = self.v2_dir() {
+            return vec![dir.join("cgroup.procs")];
+        }
         let mut files: Vec<PathBuf> = self
             .cgroup
             .subsystems()
@@ -152,6 +230,13 @@ impl ContainerCgroup {
 
     /// The processes in it.
     pub fn pids(&self) -> Vec<u64> {
+        if let Some(dir) = self.v2_dir() {
+            let procs = std::fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
+            return procs
+                .lines()
+                .filter_map(|l| l.trim().parse().ok())
+                .collect();
+        }
         self.cgroup.procs().into_iter().map(|p| p.pid).collect()
     }
 
@@ -167,7 +252,7 @@ impl ContainerCgroup {
 
     /// Removes it (its processes must have exited); a cgroup already gone is fine.
     pub fn delete(&self) -> Result<(), CgroupError> {
-        if !self.cgroup.exists() {
+        if !self.exists() {
             return Ok(());
         }
         // The kernel may take a moment to release a cgroup whose last task just died.
@@ -187,6 +272,9 @@ impl ContainerCgroup {
 
     /// Whether any of its directories exists.
     pub fn exists(&self) -> bool {
+        if let Some(dir) = self.v2_dir() {
+            return dir.is_dir();
+        }
         self.cgroup.exists()
     }
 }
