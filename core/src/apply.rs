@@ -231,7 +231,7 @@ impl<'a> Run<'a> {
             Some(r) => shared.state.resources.insert(address.clone(), r),
             None => shared.state.resources.remove(address),
         };
-        shared.lock.save(&mut shared.state)?;
+        shared.lock.save_change(&mut shared.state, address)?;
         Ok(())
     }
 
@@ -471,40 +471,77 @@ impl<'a> Run<'a> {
     }
 }
 
-/// What a configuration depends on, by address, among the addresses of the plan:
-/// a container's image, volumes, networks and the containers it depends on.
-pub(crate) fn config_dependencies(config: &ResourceConfig, plan: &Plan) -> Vec<Address> {
-    let ResourceConfig::Container(c) = config else {
-        return Vec::new();
-    };
-    let volumes: BTreeSet<&str> = c
-        .mounts
-        .iter()
-        .filter_map(|m| match m {
-            ResolvedMount::Volume { volume, .. } => Some(volume.as_str()),
-            ResolvedMount::Bind { .. } => None,
-        })
-        .collect();
-    let configs = plan
-        .changes
-        .iter()
-        .flat_map(|ch| [ch.before.as_ref(), ch.after.as_ref()].map(|cfg| (ch, cfg)))
-        .filter_map(|(ch, cfg)| cfg.map(|cfg| (&ch.address, cfg)));
-    let mut deps = BTreeSet::new();
-    for (address, cfg) in configs {
-        let depends = match cfg {
-            ResourceConfig::Image(i) => i.run_reference() == c.image,
-            ResourceConfig::Volume(v) => volumes.contains(v.name.as_str()),
-            ResourceConfig::Network(n) => c.networks.contains(&n.name),
-            ResourceConfig::Container(_) => {
-                address.kind == Kind::Container && c.depends_on.contains_key(&address.name)
-            }
+/// The addresses of a plan by the names a container's configuration uses for them:
+/// run reference of an image, backend name of a volume or network, stack name of a
+/// container. Built once per apply, so that finding what each of n containers depends
+/// on costs a few lookups, not a walk over the whole plan (which made scheduling
+/// O(n²)).
+pub(crate) struct PlanNames<'p> {
+    images: BTreeMap<&'p str, Vec<&'p Address>>,
+    volumes: BTreeMap<&'p str, Vec<&'p Address>>,
+    networks: BTreeMap<&'p str, Vec<&'p Address>>,
+    containers: BTreeMap<&'p str, Vec<&'p Address>>,
+}
+
+impl<'p> PlanNames<'p> {
+    /// From the configurations of `plan`, as recorded and as asked.
+    pub(crate) fn new(plan: &'p Plan) -> Self {
+        let mut names = PlanNames {
+            images: BTreeMap::new(),
+            volumes: BTreeMap::new(),
+            networks: BTreeMap::new(),
+            containers: BTreeMap::new(),
         };
-        if depends {
-            deps.insert(address.clone());
+        let configs = plan
+            .changes
+            .iter()
+            .flat_map(|ch| [ch.before.as_ref(), ch.after.as_ref()].map(|cfg| (ch, cfg)))
+            .filter_map(|(ch, cfg)| cfg.map(|cfg| (&ch.address, cfg)));
+        for (address, cfg) in configs {
+            let (map, name) = match cfg {
+                ResourceConfig::Image(i) => (&mut names.images, i.run_reference()),
+                ResourceConfig::Volume(v) => (&mut names.volumes, v.name.as_str()),
+                ResourceConfig::Network(n) => (&mut names.networks, n.name.as_str()),
+                ResourceConfig::Container(_) if address.kind == Kind::Container => {
+                    (&mut names.containers, address.name.as_str())
+                }
+                ResourceConfig::Container(_) => continue,
+            };
+            map.entry(name).or_default().push(address);
         }
+        names
     }
-    deps.into_iter().collect()
+
+    /// What a configuration depends on, by address, among the addresses of the plan:
+    /// a container's image, volumes, networks and the containers it depends on.
+    pub(crate) fn dependencies(&self, config: &ResourceConfig) -> Vec<Address> {
+        let ResourceConfig::Container(c) = config else {
+            return Vec::new();
+        };
+        let volumes = c.mounts.iter().filter_map(|m| match m {
+            ResolvedMount::Volume { volume, .. } => self.volumes.get(volume.as_str()),
+            ResolvedMount::Bind { .. } => None,
+        });
+        let deps: BTreeSet<&Address> = self
+            .images
+            .get(c.image.as_str())
+            .into_iter()
+            .chain(volumes)
+            .chain(
+                c.networks
+                    .iter()
+                    .filter_map(|n| self.networks.get(n.as_str())),
+            )
+            .chain(
+                c.depends_on
+                    .keys()
+                    .filter_map(|n| self.containers.get(n.as_str())),
+            )
+            .flatten()
+            .copied()
+            .collect();
+        deps.into_iter().cloned().collect()
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::address::{Address, Kind};
-use crate::apply::{config_dependencies, ApplyReport};
+use crate::apply::{ApplyReport, PlanNames};
 use crate::event::{Event, EventSink};
 use crate::plan::{Action, Plan};
 
@@ -92,6 +92,7 @@ impl Schedule {
             }
             progress.push(p);
         }
+        let names = PlanNames::new(plan);
         let container_removals: Vec<usize> = removes
             .iter()
             .filter(|(a, _)| a.kind == Kind::Container)
@@ -107,7 +108,7 @@ impl Schedule {
                     change
                         .after
                         .iter()
-                        .flat_map(|after| config_dependencies(after, plan)),
+                        .flat_map(|after| names.dependencies(after)),
                 )
                 .filter(|d| d != *address)
                 .filter_map(|d| makes.get(&d).copied())
@@ -127,7 +128,7 @@ impl Schedule {
         for (address, &node) in &removes {
             let change = &plan.changes[nodes[node].task.change];
             if let Some(before) = &change.before {
-                for dep in config_dependencies(before, plan) {
+                for dep in names.dependencies(before) {
                     if dep == **address {
                         continue;
                     }

@@ -104,6 +104,12 @@ pub enum BackendError {
     SubnetTaken { subnet: String, other: String },
     #[error("no free subnet left for network `{name}`")]
     NoFreeSubnet { name: String },
+    #[error("no free address left in network `{name}` ({subnet}): all {hosts} are taken")]
+    NoFreeAddress {
+        name: String,
+        subnet: String,
+        hosts: u32,
+    },
     #[error("host port {port} is already published by `{holder}`")]
     PortTaken { port: u16, holder: String },
     #[error("build of `{image}` failed at step {step} (`{instruction}`): {message}")]

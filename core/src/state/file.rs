@@ -10,6 +10,14 @@
 //!
 //! Never leaves a half-written `state.json`: at every instant the file is a complete
 //! version, the old one or the new one.
+//!
+//! Apply saves after every step the one record that changed ([`StateLock::save_change`]):
+//! a line appended to `state.json.journal` and synced, not the whole state rewritten
+//! (which made an apply of n steps write O(n²) bytes). Reading a state replays the lines
+//! of its journal newer than its serial; a last line cut short by a crash is ignored
+//! (its step is then found again as an orphan, as after a kill between a step and its
+//! record). The journal is folded into `state.json` (written whole, as above) when the
+//! lock is let go, and by any whole save.
 
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, Read, Write};
@@ -17,7 +25,12 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::state::{decode, encode, lock_info, LockInfo, State, StateError, StateLock, StateStore};
+use serde::{Deserialize, Serialize};
+
+use crate::address::Address;
+use crate::state::{
+    decode, encode, lock_info, LockInfo, Recorded, State, StateError, StateLock, StateStore,
+};
 
 /// How often a waiting lock looks again.
 const POLL: Duration = Duration::from_millis(25);
@@ -123,6 +136,8 @@ impl StateStore for FileStore {
                     stack: stack.to_string(),
                     lock_path: path,
                     _file: file,
+                    journal: None,
+                    journal_broken: false,
                 }));
             }
             let waited = start.elapsed();
@@ -146,14 +161,17 @@ impl StateStore for FileStore {
     fn read(&self, stack: &str) -> Result<State, StateError> {
         let path = self.state_path(stack);
         let mut text = String::new();
-        match File::open(&path) {
-            Ok(mut f) => f
-                .read_to_string(&mut text)
-                .map_err(|source| StateError::Read {
-                    path: show(&path),
-                    source,
-                })?,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(State::new(stack)),
+        let mut state = match File::open(&path) {
+            Ok(mut f) => {
+                f.read_to_string(&mut text)
+                    .map_err(|source| StateError::Read {
+                        path: show(&path),
+                        source,
+                    })?;
+                decode(&text, &show(&path))?
+            }
+            // None yet; a first apply may have journaled changes already.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => State::new(stack),
             Err(source) => {
                 return Err(StateError::Read {
                     path: show(&path),
@@ -161,8 +179,61 @@ impl StateStore for FileStore {
                 })
             }
         };
-        decode(&text, &show(&path))
+        replay_journal(&mut state, &path.with_extension("json.journal"))?;
+        Ok(state)
     }
+}
+
+/// One line of `state.json.journal`: the record of `address` after the save that gave
+/// the state `serial` (none: forgotten).
+#[derive(Serialize)]
+struct JournalLine<'a> {
+    serial: u64,
+    address: &'a Address,
+    recorded: Option<&'a Recorded>,
+}
+
+#[derive(Deserialize)]
+struct JournalEntry {
+    serial: u64,
+    address: Address,
+    recorded: Option<Recorded>,
+}
+
+/// Applies to `state` the lines of the journal at `path` newer than its serial. A last
+/// line without its newline was cut short by a crash: ignored. Any other line that does
+/// not read is a corrupt journal.
+fn replay_journal(state: &mut State, path: &Path) -> Result<(), StateError> {
+    let text = match fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => {
+            return Err(StateError::Read {
+                path: show(path),
+                source,
+            })
+        }
+    };
+    let complete = text.rfind('\n').map_or("", |end| &text[..end]);
+    for (n, line) in complete.lines().enumerate() {
+        let entry: JournalEntry = serde_json::from_str(line).map_err(|e| StateError::Corrupt {
+            path: format!("{}:{}", show(path), n + 1),
+            message: e.to_string(),
+        })?;
+        if entry.serial <= state.serial {
+            continue;
+        }
+        state.serial = entry.serial;
+        match entry.recorded {
+            Some(recorded) => {
+                state.resources.insert(entry.address, recorded);
+            }
+            None => {
+                state.resources.remove(&entry.address);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// One attempt at the lock: `Some(file)` holding the advisory lock when taken, `None`
@@ -227,15 +298,21 @@ struct FileLock<'a> {
     lock_path: PathBuf,
     /// Holds the advisory lock for as long as this value lives.
     _file: File,
+    /// `state.json.journal`, open for appending once this lock wrote to it.
+    journal: Option<File>,
+    /// An append failed midway: the next saves are whole (and remove the journal), so
+    /// that no line is ever written after a cut one.
+    journal_broken: bool,
 }
 
-impl StateLock for FileLock<'_> {
-    fn load(&self) -> Result<State, StateError> {
-        self.store.read(&self.stack)
+impl FileLock<'_> {
+    fn journal_path(&self) -> PathBuf {
+        self.store.stack_dir(&self.stack).join("state.json.journal")
     }
 
-    fn save(&mut self, state: &mut State) -> Result<(), StateError> {
-        state.serial += 1;
+    /// Writes `state` whole and atomically, with the previous version as backup, then
+    /// removes the journal it now contains.
+    fn write_whole(&mut self, state: &State) -> Result<(), StateError> {
         let dir = self.store.stack_dir(&self.stack);
         let path = dir.join("state.json");
         let backup = dir.join("state.json.backup");
@@ -264,12 +341,76 @@ impl StateLock for FileLock<'_> {
             fs::hard_link(&path, &backup).map_err(write_err(&backup))?;
         }
         fs::rename(&temp, &path).map_err(write_err(&path))?;
-        sync_dir(&dir).map_err(write_err(&dir))
+        sync_dir(&dir).map_err(write_err(&dir))?;
+        // Every line of the journal is in `state.json` now (and a reader skips lines
+        // as old as its serial, should the removal not reach the disk).
+        self.journal = None;
+        self.journal_broken = false;
+        let journal = self.journal_path();
+        match fs::remove_file(&journal) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(write_err(&journal)(e)),
+        }
+    }
+
+    /// Appends one line to the journal and syncs it.
+    fn append(&mut self, line: &[u8]) -> io::Result<()> {
+        let journal = match &mut self.journal {
+            Some(file) => file,
+            None => {
+                let path = self.journal_path();
+                let file = OpenOptions::new().create(true).append(true).open(&path)?;
+                // The journal's name must survive a crash as its lines do.
+                sync_dir(&self.store.stack_dir(&self.stack))?;
+                self.journal.insert(file)
+            }
+        };
+        journal.write_all(line)?;
+        journal.sync_data()
+    }
+}
+
+impl StateLock for FileLock<'_> {
+    fn load(&self) -> Result<State, StateError> {
+        self.store.read(&self.stack)
+    }
+
+    fn save(&mut self, state: &mut State) -> Result<(), StateError> {
+        state.serial += 1;
+        self.write_whole(state)
+    }
+
+    fn save_change(&mut self, state: &mut State, address: &Address) -> Result<(), StateError> {
+        if self.journal_broken {
+            return self.save(state);
+        }
+        state.serial += 1;
+        let mut line = serde_json::to_string(&JournalLine {
+            serial: state.serial,
+            address,
+            recorded: state.resources.get(address),
+        })
+        .unwrap_or_else(|e| unreachable!("a state record serialises: {e}"));
+        line.push('\n');
+        if let Err(e) = self.append(line.as_bytes()) {
+            self.journal = None;
+            self.journal_broken = true;
+            return Err(write_err(&self.journal_path())(e));
+        }
+        Ok(())
     }
 }
 
 impl Drop for FileLock<'_> {
     fn drop(&mut self) {
+        // Fold the journal into `state.json` (as it is: the serial stays). Should this
+        // fail, the journal stays and is replayed by the next reader.
+        if self.journal.is_some() || self.journal_path().exists() {
+            if let Ok(state) = self.load() {
+                let _ = self.write_whole(&state);
+            }
+        }
         // Remove the file while still holding the advisory lock; a waiter that opened
         // it meanwhile sees it is no longer at the path and looks again.
         let _ = fs::remove_file(&self.lock_path);
@@ -331,6 +472,90 @@ mod tests {
             .collect();
         names.sort();
         assert_eq!(names, ["state.json", "state.json.backup"]);
+    }
+
+    fn volume(name: &str) -> Recorded {
+        Recorded {
+            config: ResourceConfig::Volume(VolumeResource {
+                name: format!("blog_{name}"),
+            }),
+            id: String::new(),
+            attributes: Default::default(),
+        }
+    }
+
+    fn names_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<_> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn changes_are_journaled_read_back_and_folded_when_the_lock_is_let_go() {
+        let root = tempfile::tempdir().unwrap();
+        let store = FileStore::new(root.path());
+        let dir = store.stack_dir("blog");
+        let mut lock = store.lock("blog", "apply", Duration::ZERO).unwrap();
+        let mut state = lock.load().unwrap();
+        let (a, b) = (Address::volume("a"), Address::volume("b"));
+        state.resources.insert(a.clone(), volume("a"));
+        lock.save_change(&mut state, &a).unwrap();
+        state.resources.insert(b.clone(), volume("b"));
+        lock.save_change(&mut state, &b).unwrap();
+        state.resources.remove(&a);
+        lock.save_change(&mut state, &a).unwrap();
+        assert_eq!(state.serial, 3);
+        // One line per change, no state.json yet; a reader sees every change.
+        assert_eq!(names_in(&dir), ["lock", "state.json.journal"]);
+        let journal = fs::read_to_string(dir.join("state.json.journal")).unwrap();
+        assert_eq!(journal.lines().count(), 3);
+        assert_eq!(store.read("blog").unwrap(), state);
+        drop(lock);
+        // Folded into state.json, the serial kept; the journal is gone.
+        assert_eq!(names_in(&dir), ["state.json"]);
+        let text = fs::read_to_string(dir.join("state.json")).unwrap();
+        assert_eq!(decode(&text, "state.json").unwrap(), state);
+        assert_eq!(store.read("blog").unwrap(), state);
+    }
+
+    #[test]
+    fn a_journal_line_cut_short_is_ignored_and_old_lines_are_skipped() {
+        let root = tempfile::tempdir().unwrap();
+        let store = FileStore::new(root.path());
+        let first = volume_state(&store); // serial 1, volume.data
+        let journal = store.stack_dir("blog").join("state.json.journal");
+        let line = |serial: u64, name: &str| {
+            let address = Address::volume(name);
+            let recorded = volume(name);
+            serde_json::to_string(&JournalLine {
+                serial,
+                address: &address,
+                recorded: Some(&recorded),
+            })
+            .unwrap()
+        };
+        // A line as old as the state (already in it), one newer, one cut by a crash.
+        let cut = line(3, "cut");
+        let text = format!(
+            "{}\n{}\n{}",
+            line(1, "old"),
+            line(2, "new"),
+            &cut[..cut.len() / 2]
+        );
+        fs::write(&journal, text).unwrap();
+        let state = store.read("blog").unwrap();
+        assert_eq!(state.serial, 2);
+        let names: Vec<String> = state.resources.keys().map(|a| a.to_string()).collect();
+        assert_eq!(names, ["volume.data", "volume.new"]);
+        assert_eq!(first.resources.len() + 1, state.resources.len());
+
+        // A cut line followed by others is not a crash's: the journal is corrupt.
+        fs::write(&journal, format!("{}\n{}\n", &cut[..10], line(2, "new"))).unwrap();
+        let err = store.read("blog").unwrap_err().to_string();
+        assert!(err.contains("state.json.journal:1"), "{err}");
     }
 
     #[test]

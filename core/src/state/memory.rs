@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
+use crate::address::Address;
 use crate::state::{lock_info, LockInfo, State, StateError, StateLock, StateStore};
 
 /// States and locks, by stack name, in memory.
@@ -129,6 +130,26 @@ impl StateLock for MemoryLock<'_> {
             .insert(self.stack.clone(), state.clone());
         Ok(())
     }
+
+    /// Copies the one record that changed, not the whole state.
+    fn save_change(&mut self, state: &mut State, address: &Address) -> Result<(), StateError> {
+        state.serial += 1;
+        let mut inner = self.store.inner();
+        let Some(kept) = inner.states.get_mut(&self.stack) else {
+            inner.states.insert(self.stack.clone(), state.clone());
+            return Ok(());
+        };
+        kept.serial = state.serial;
+        match state.resources.get(address) {
+            Some(recorded) => {
+                kept.resources.insert(address.clone(), recorded.clone());
+            }
+            None => {
+                kept.resources.remove(address);
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Drop for MemoryLock<'_> {
@@ -158,6 +179,33 @@ mod tests {
         assert_eq!(state.serial, 2);
         drop(lock);
         assert_eq!(store.read("blog").unwrap().serial, 2);
+    }
+
+    #[test]
+    fn a_change_saved_alone_is_read_back_like_a_whole_save() {
+        use crate::resource::{ResourceConfig, VolumeResource};
+        use crate::state::Recorded;
+        let store = MemoryStore::new();
+        let mut lock = store.lock("blog", "apply", Duration::ZERO).unwrap();
+        let mut state = lock.load().unwrap();
+        let (a, b) = (Address::volume("a"), Address::volume("b"));
+        for address in [&a, &b] {
+            let recorded = Recorded {
+                config: ResourceConfig::Volume(VolumeResource {
+                    name: address.name.clone(),
+                }),
+                id: String::new(),
+                attributes: Default::default(),
+            };
+            state.resources.insert(address.clone(), recorded);
+            lock.save_change(&mut state, address).unwrap();
+        }
+        state.resources.remove(&a);
+        lock.save_change(&mut state, &a).unwrap();
+        assert_eq!(state.serial, 3);
+        assert_eq!(store.read("blog").unwrap(), state);
+        drop(lock);
+        assert_eq!(store.read("blog").unwrap(), state);
     }
 
     #[test]

@@ -238,6 +238,15 @@ pub trait StateLock: Send {
     fn load(&self) -> Result<State, StateError>;
     /// Writes the state (bumping its serial), atomically.
     fn save(&mut self, state: &mut State) -> Result<(), StateError>;
+    /// Writes the state (bumping its serial) when it differs from the last one loaded
+    /// or saved through this lock by the record of `address` alone (recorded anew, or
+    /// forgotten). What apply calls after each step: a store may write that one record
+    /// (the file store journals it) instead of the whole state, so that an apply of n
+    /// steps writes O(n) bytes, not O(n²). By default, [`StateLock::save`].
+    fn save_change(&mut self, state: &mut State, address: &Address) -> Result<(), StateError> {
+        let _ = address;
+        self.save(state)
+    }
 }
 
 #[cfg(test)]

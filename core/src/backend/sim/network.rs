@@ -93,8 +93,10 @@ pub(crate) fn allocate(world: &World, network: &str) -> Result<[u8; 4], BackendE
     (2..=hosts)
         .map(|h| (base + h).to_be_bytes())
         .find(|a| !used.contains(a))
-        .ok_or_else(|| BackendError::NoFreeSubnet {
+        .ok_or_else(|| BackendError::NoFreeAddress {
             name: network.to_string(),
+            subnet: net.subnet.to_string(),
+            hosts: hosts.saturating_sub(1),
         })
 }
 

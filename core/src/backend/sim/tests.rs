@@ -400,6 +400,36 @@ fn networks_give_each_container_an_address() {
 }
 
 #[test]
+fn a_full_network_says_its_addresses_are_taken() {
+    let sim = SimBackend::new();
+    // A /30: .1 is the gateway, .2 the one address for a container.
+    let tiny = crate::stack::Subnet {
+        addr: [10, 90, 0, 0],
+        prefix: 30,
+    };
+    sim.create_network(
+        "s",
+        &NetworkResource {
+            name: "s_tiny".into(),
+            subnet: Some(tiny),
+        },
+    )
+    .unwrap();
+    let mut c = container("s-a-1", "busybox:1.36", &["httpd"]);
+    c.networks = vec!["s_tiny".into()];
+    let a = run(&sim, &c);
+    assert_eq!(sim.address_of(&a, "s_tiny").unwrap(), "10.90.0.2");
+    c.name = "s-b-1".into();
+    let err = sim
+        .create_container("s", &Address::container("b", 0), &c, &Discard)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "no free address left in network `s_tiny` (10.90.0.0/30): all 1 are taken"
+    );
+}
+
+#[test]
 fn the_machine_survives_a_round_trip_through_json_and_stays_deterministic() {
     let make = || {
         let sim = SimBackend::new();
