@@ -248,7 +248,7 @@ pub fn reason(lang: Lang, reason: &quai_core::plan::Reason) -> String {
                 short_digests(after)
             )
         }
-        (Lang::Fr, Drift { observed }) => format!("dérive : {observed}"),
+        (Lang::Fr, Drift { observed }) => format!("dérive : {}", drift_fr(*observed)),
         (Lang::En, Drift { observed }) => format!("drift: {observed}"),
         (Lang::Fr, Orphan { id }) => format!("orphelin {id} (apply interrompu)"),
         (Lang::En, Orphan { id }) => format!("orphan {id} (interrupted apply)"),
@@ -265,6 +265,24 @@ pub fn reason(lang: Lang, reason: &quai_core::plan::Reason) -> String {
         }
         (Lang::Fr, Kept) => "volume conservé (ses données restent)".into(),
         (Lang::En, Kept) => "volume kept (its data stays)".into(),
+    }
+}
+
+/// What the backend shows, in French.
+fn drift_fr(drift: quai_core::plan::Drift) -> String {
+    use quai_core::plan::Drift;
+    match drift {
+        Drift::Removed => "supprimé hors de quai".into(),
+        Drift::NotInStore => "n'est plus dans le stockage local (supprimée hors de quai)".into(),
+        Drift::NeverStarted => "créé mais jamais démarré".into(),
+        Drift::Exited { code, oom_killed } => {
+            let code = code.map_or_else(|| "?".to_string(), |c| c.to_string());
+            if oom_killed {
+                format!("arrêté hors de quai (code {code}, tué : mémoire épuisée)")
+            } else {
+                format!("arrêté hors de quai (code {code})")
+            }
+        }
     }
 }
 
@@ -465,6 +483,29 @@ mod tests {
             "build: sha256:abababababab… → x"
         );
         assert_eq!(short_digests("sha256:12"), "sha256:12");
+    }
+
+    #[test]
+    fn drift_is_said_in_each_language() {
+        use quai_core::plan::{Drift, Reason};
+        let killed = Reason::Drift {
+            observed: Drift::Exited {
+                code: Some(137),
+                oom_killed: false,
+            },
+        };
+        assert_eq!(
+            reason(Lang::Fr, &killed),
+            "dérive : arrêté hors de quai (code 137)"
+        );
+        assert_eq!(
+            reason(Lang::En, &killed),
+            "drift: exited (137) outside quai"
+        );
+        let removed = Reason::Drift {
+            observed: Drift::Removed,
+        };
+        assert_eq!(reason(Lang::Fr, &removed), "dérive : supprimé hors de quai");
     }
 
     #[test]

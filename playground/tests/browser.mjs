@@ -245,7 +245,9 @@ try {
   check("killing web leaves it exited", (await attr('tr[data-address="container.web"]', "data-status")) === "exited");
   await page.click("#plan");
   await page.waitForSelector('li.change[data-address="container.web"]');
-  check("the plan sees the drift", (await text('li.change[data-address="container.web"] .reasons')).includes("dérive"));
+  const driftReasons = await text('li.change[data-address="container.web"] .reasons');
+  check("the plan sees the drift", driftReasons.includes("dérive"));
+  check("the drift is said in French", driftReasons.includes("arrêté hors de quai (code 137)") && !driftReasons.includes("outside quai"));
   await apply();
   check("apply brings web back", (await attr('tr[data-address="container.web"]', "data-status")) === "running");
   check("restart goal met", await goalMet());

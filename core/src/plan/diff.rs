@@ -15,7 +15,7 @@ use crate::address::{Address, Kind};
 use crate::backend::Observed;
 use crate::graph::{Cycle, Graph};
 use crate::image::build::{predict, PreviousBuild};
-use crate::plan::{Action, Change, Plan, Reason};
+use crate::plan::{Action, Change, Drift, Plan, Reason};
 use crate::resource::desired::{address_count, resolve_each, Desired, DesiredError};
 use crate::resource::{ContainerResource, ImageResource, NetworkResource, ResourceConfig};
 use crate::state::{Recorded, State};
@@ -281,7 +281,7 @@ fn simple_change(
 
 fn removed() -> Reason {
     Reason::Drift {
-        observed: "removed outside quai".into(),
+        observed: Drift::Removed,
     }
 }
 
@@ -360,7 +360,7 @@ fn image_change(
                     .push(field("digest", db.to_string(), da.to_string()));
             } else if observed.images.get(ra).is_some_and(|o| !o.local) {
                 c.reasons.push(Reason::Drift {
-                    observed: "no longer in the local store (removed outside quai)".into(),
+                    observed: Drift::NotInStore,
                 });
             }
         }
@@ -389,7 +389,7 @@ fn image_change(
                     .push(field("build", kb.to_string(), ka.to_string()));
             } else if !observed.cache.contains(ka) {
                 c.reasons.push(Reason::Drift {
-                    observed: "no longer in the local store (removed outside quai)".into(),
+                    observed: Drift::NotInStore,
                 });
             }
         }

@@ -67,7 +67,7 @@ pub enum Reason {
     },
     /// What the backend shows differs from what was recorded (`exited (137) outside quai`,
     /// `removed outside quai`).
-    Drift { observed: String },
+    Drift { observed: Drift },
     /// The backend has it, the state does not (left by an interrupted apply).
     Orphan { id: String },
     /// A resource it depends on is replaced (`network.back`).
@@ -79,6 +79,83 @@ pub enum Reason {
     /// The container is replaced and has no named volume for its data: what it wrote
     /// in its writable layer is lost.
     WritableLayerDropped,
+}
+
+/// What the backend shows of a recorded resource when it is not what quai left. Written
+/// (text and JSON) as a phrase, `exited (137) outside quai`; typed here so that the
+/// playground can say it in French.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Drift {
+    /// Removed outside quai (`docker rm -f`).
+    Removed,
+    /// An image no longer in the local store.
+    NotInStore,
+    /// A container created and never started.
+    NeverStarted,
+    /// A container that exited outside quai: its code when known, and whether the
+    /// kernel killed it for lack of memory.
+    Exited { code: Option<i32>, oom_killed: bool },
+}
+
+impl std::fmt::Display for Drift {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Drift::Removed => f.write_str("removed outside quai"),
+            Drift::NotInStore => f.write_str("no longer in the local store (removed outside quai)"),
+            Drift::NeverStarted => f.write_str("created but never started"),
+            Drift::Exited { code, oom_killed } => {
+                match code {
+                    Some(c) => write!(f, "exited ({c}")?,
+                    None => f.write_str("exited (?")?,
+                }
+                if *oom_killed {
+                    f.write_str(", killed: out of memory")?;
+                }
+                f.write_str(") outside quai")
+            }
+        }
+    }
+}
+
+impl std::str::FromStr for Drift {
+    type Err = String;
+
+    /// The phrase [`Drift`]'s `Display` writes, read back (plan files).
+    fn from_str(text: &str) -> Result<Self, String> {
+        let exited = || -> Option<Drift> {
+            let inside = text
+                .strip_prefix("exited (")?
+                .strip_suffix(") outside quai")?;
+            let (code, oom_killed) = match inside.strip_suffix(", killed: out of memory") {
+                Some(code) => (code, true),
+                None => (inside, false),
+            };
+            let code = match code {
+                "?" => None,
+                c => Some(c.parse().ok()?),
+            };
+            Some(Drift::Exited { code, oom_killed })
+        };
+        [Drift::Removed, Drift::NotInStore, Drift::NeverStarted]
+            .into_iter()
+            .find(|d| d.to_string() == text)
+            .or_else(exited)
+            .ok_or_else(|| format!("unknown drift `{text}`"))
+    }
+}
+
+impl Serialize for Drift {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Drift {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
 }
 
 /// One step of the plan.
@@ -145,5 +222,48 @@ impl Plan {
             }
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_drift_is_written_as_a_phrase_and_read_back() {
+        let all = [
+            (Drift::Removed, "removed outside quai"),
+            (
+                Drift::NotInStore,
+                "no longer in the local store (removed outside quai)",
+            ),
+            (Drift::NeverStarted, "created but never started"),
+            (
+                Drift::Exited {
+                    code: Some(137),
+                    oom_killed: true,
+                },
+                "exited (137, killed: out of memory) outside quai",
+            ),
+            (
+                Drift::Exited {
+                    code: None,
+                    oom_killed: false,
+                },
+                "exited (?) outside quai",
+            ),
+        ];
+        for (drift, text) in all {
+            assert_eq!(drift.to_string(), text);
+            assert_eq!(text.parse::<Drift>(), Ok(drift));
+            let reason = Reason::Drift { observed: drift };
+            let json = serde_json::to_string(&reason).unwrap();
+            assert_eq!(json, format!(r#"{{"reason":"drift","observed":"{text}"}}"#));
+            assert_eq!(serde_json::from_str::<Reason>(&json).unwrap(), reason);
+        }
+        assert_eq!(
+            "exited (x) outside quai".parse::<Drift>(),
+            Err("unknown drift `exited (x) outside quai`".to_string())
+        );
     }
 }

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::address::Address;
 use crate::backend::Observed;
 use crate::event::ContainerStatus;
-use crate::plan::Reason;
+use crate::plan::{Drift, Reason};
 use crate::resource::{ContainerResource, ResolvedMount};
 use crate::state::State;
 
@@ -79,22 +79,19 @@ impl<'o> Sightings<'o> {
 }
 
 /// What the backend shows of a recorded container, when it is not what quai left.
-pub(super) fn drift(seen: Option<Sighting>, before: Option<&ContainerResource>) -> Option<String> {
+pub(super) fn drift(seen: Option<Sighting>, before: Option<&ContainerResource>) -> Option<Drift> {
     let Some(seen) = seen else {
-        return Some("removed outside quai".into());
+        return Some(Drift::Removed);
     };
-    let code = || {
-        seen.exit_code
-            .map_or_else(|| "?".to_string(), |c| c.to_string())
+    let exited = || Drift::Exited {
+        code: seen.exit_code,
+        oom_killed: seen.oom_killed,
     };
     match seen.status {
         ContainerStatus::Running | ContainerStatus::Restarting => None,
-        ContainerStatus::Removed => Some("removed outside quai".into()),
-        ContainerStatus::Created => Some("created but never started".into()),
-        ContainerStatus::Exited if seen.oom_killed => Some(format!(
-            "exited ({}, killed: out of memory) outside quai",
-            code()
-        )),
+        ContainerStatus::Removed => Some(Drift::Removed),
+        ContainerStatus::Created => Some(Drift::NeverStarted),
+        ContainerStatus::Exited if seen.oom_killed => Some(exited()),
         ContainerStatus::Exited => {
             // A container that finished well and is not asked to run always is done,
             // not dead (a one-shot job).
@@ -102,7 +99,7 @@ pub(super) fn drift(seen: Option<Sighting>, before: Option<&ContainerResource>) 
             if seen.exit_code == Some(0) && !always {
                 None
             } else {
-                Some(format!("exited ({}) outside quai", code()))
+                Some(exited())
             }
         }
     }

@@ -248,7 +248,7 @@ fn drift_recreates_removed_and_dead_containers() {
     assert_eq!(
         removed.reasons[0],
         Reason::Drift {
-            observed: "removed outside quai".into()
+            observed: Drift::Removed
         }
     );
     let db = get(&plan, "container.db");
@@ -256,7 +256,10 @@ fn drift_recreates_removed_and_dead_containers() {
     assert_eq!(
         db.reasons,
         [Reason::Drift {
-            observed: "exited (137, killed: out of memory) outside quai".into()
+            observed: Drift::Exited {
+                code: Some(137),
+                oom_killed: true
+            }
         }]
     );
     // Exited 0 with restart on-failure: it finished, nothing to recreate.
