@@ -101,6 +101,9 @@ where
         Err(e) => {
             let _ = ctx.io.out.flush();
             report(&e, ctx.io.err);
+            if let Some(help) = help(&e, ctx.backend) {
+                let _ = writeln!(ctx.io.err, "  = help: {help}");
+            }
             if is_stale(&e) {
                 exit::STALE
             } else {
@@ -175,6 +178,34 @@ fn report(e: &anyhow::Error, err: &mut dyn Write) {
         }
     }
     let _ = writeln!(err, "error: {text}");
+}
+
+/// What to try, for an error a newcomer meets: an image the sim backend's registry does
+/// not hold gets the list of those it does.
+fn help(e: &anyhow::Error, backend: BackendKind) -> Option<String> {
+    use quai_core::plan::PlanError;
+    use quai_core::resource::desired::DesiredError;
+    let unknown_image = e.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<PlanError>(),
+            Some(PlanError::Desired(DesiredError::UnknownImage { .. }))
+        ) || matches!(
+            cause.downcast_ref::<DesiredError>(),
+            Some(DesiredError::UnknownImage { .. })
+        )
+    });
+    if !unknown_image || backend != BackendKind::Sim {
+        return None;
+    }
+    let registry = quai_core::backend::sim::Registry::seeded();
+    let held: Vec<&str> = registry
+        .references()
+        .map(|r| r.strip_prefix("docker.io/library/").unwrap_or(r))
+        .collect();
+    Some(format!(
+        "the sim backend's registry holds {} (or build an image with [images.NAME])",
+        held.join(", ")
+    ))
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {

@@ -75,6 +75,30 @@ fn a_missing_stack_file_is_named() {
     assert!(run.err.contains("/nonexistent/stack.toml"), "{}", run.err);
 }
 
+#[test]
+fn an_image_the_sim_registry_lacks_is_named_with_those_it_holds() {
+    let q = Quai::new();
+    let dir = q.work.path().join("pg");
+    fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("stack.toml");
+    fs::write(&file, "[containers.db]\nimage = \"postgres:16\"\n").unwrap();
+    let run = q.expect(1, &["plan", "-f", file.to_str().unwrap()]);
+    assert!(
+        run.err
+            .contains("container.db: image `docker.io/library/postgres:16` is neither"),
+        "{}",
+        run.err
+    );
+    let help = run
+        .err
+        .lines()
+        .find(|l| l.starts_with("  = help: the sim backend's registry holds "))
+        .unwrap_or_else(|| panic!("no help line: {}", run.err));
+    for held in ["alpine:3.20", "busybox:1.36", "debian:12", "nginx:1.27"] {
+        assert!(help.contains(held), "{help}");
+    }
+}
+
 // ---- reading back
 
 #[test]
