@@ -1,8 +1,10 @@
 // The playground in a real headless Chromium: loads the built page from a local static
 // server, edits the stack, plans, applies, steps back, opens each view and each lesson,
-// and checks what is on the page. Screenshots of each view go to $SCREENSHOTS.
+// and checks what is on the page; then opens the book and follows its link to the
+// playground. Screenshots of each view go to $SCREENSHOTS.
 //
-//   PLAYGROUND_URL=http://127.0.0.1:8000/ SCREENSHOTS=/tmp/shots node browser.mjs
+//   PLAYGROUND_URL=http://127.0.0.1:8000/bac-a-sable/ BOOK_URL=http://127.0.0.1:8000/bac-a-sable.html \
+//     SCREENSHOTS=/tmp/shots node browser.mjs
 //
 // Exits non-zero when any check fails; the last line is `N passed, M failed`.
 
@@ -13,6 +15,8 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 
 const url = process.env.PLAYGROUND_URL ?? "http://127.0.0.1:8000/";
+// The book's chapter that links to the playground (unset: the book is not checked).
+const bookUrl = process.env.BOOK_URL;
 const shots = process.env.SCREENSHOTS ?? join(process.cwd(), "screenshots");
 const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 mkdirSync(shots, { recursive: true });
@@ -284,6 +288,23 @@ try {
   });
   figures.planApply200Ms = ms;
   check("plan + apply of 200 containers is measured", Number.isFinite(ms) && ms >= 0, `${ms} ms`);
+
+  // The book links to the playground: its chapter « Le bac à sable » opens it.
+  if (bookUrl) {
+    await page.goto(bookUrl);
+    await page.waitForSelector("#ouvrir-bac-a-sable");
+    check("the book's chapter is in French", (await attr("html", "lang")) === "fr" && (await text("main h1")).includes("Le bac à sable"));
+    await shot("book");
+    await page.click("#ouvrir-bac-a-sable");
+    await page.waitForSelector("body[data-ready=true]");
+    check("the book's link opens the playground", page.url().endsWith("/bac-a-sable/index.html") && (await text("h1")).includes("bac à sable"), page.url());
+    for (const chapter of ["premiers-pas", "cache", "application"]) {
+      await page.goto(new URL(`${chapter}.html`, bookUrl).href);
+      const body = await text("main");
+      check(`the chapter ${chapter} shows its transcripts, not their snapshot headers`,
+        body.includes("Plan:") && !body.includes("expression:") && !body.includes("{{#include"));
+    }
+  }
 
   check("no error in the page's console", errors.length === 0, errors.join(" | "));
 } catch (e) {
