@@ -3,7 +3,8 @@
 # overlay rootfs, a cgroup), under quai and runc, on the same bundle, in one run.
 # Usage (as root): bench/runtime/bench.sh [path/to/quai]   (default: target/release/quai)
 # Writes bench/runtime/results.md and results.json (hyperfine's), prints the medians
-# and the supervisor's memory (idle; after a burst of output; once quiet again).
+# and the supervisor's memory (idle; after a burst of output; once quiet again; while
+# its container writes steadily).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 quai=${1:-$here/../../target/release/quai}
@@ -60,7 +61,7 @@ rss() {
     supervisor=$(sed 's/.*"supervisor":\([0-9]*\).*/\1/' "$work/quai-root/$1/state.json")
     echo "supervisor of $1 ($2): $(grep -E 'VmRSS|RssAnon|RssFile' /proc/$supervisor/status | tr -s ' \t' ' ' | tr '\n' ' ')"
 }
-for name in idle chatty; do
+for name in idle chatty steady; do
     mkdir -p "$work/$name/rootfs" "$work/$name/upper" "$work/$name/work"
 done
 sed "s#$work/own/#$work/idle/#g; s#\"/bin/true\"#\"/bin/sleep\",\"60\"#" "$work/own/config.json" > "$work/idle/config.json"
@@ -79,6 +80,16 @@ sleep 0.3
 rss chatty "just after 500 lines"
 sleep 2
 rss chatty "quiet for 2 s"
+steady='while true; do echo line; usleep 2000; done'
+"$quai" runtime spec --bundle "$work/steady" \
+    --annotation "org.quai.overlay.lower=$work/layer" \
+    --annotation "org.quai.overlay.upper=$work/steady/upper" \
+    --annotation "org.quai.overlay.work=$work/steady/work" -- sh -c "$steady"
+"$quai" runtime create --root "$work/quai-root" --bundle "$work/steady" steady
+"$quai" runtime start --root "$work/quai-root" steady
+sleep 1.5
+rss steady "writing a line every 2 ms"
 
 "$quai" runtime delete --root "$work/quai-root" --force idle
 "$quai" runtime delete --root "$work/quai-root" --force chatty
+"$quai" runtime delete --root "$work/quai-root" --force steady
