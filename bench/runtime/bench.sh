@@ -69,24 +69,24 @@ sed "s#$work/own/#$work/idle/#g; s#\"/bin/true\"#\"/bin/sleep\",\"60\"#" "$work/
 "$quai" runtime start --root "$work/quai-root" idle
 sleep 0.5
 rss idle "sleep 60"
-chatty='i=0; while [ $i -lt 500 ]; do echo line $i; i=$((i+1)); done; exec sleep 60'
-"$quai" runtime spec --bundle "$work/chatty" --annotation org.quai.restart=on-failure \
-    --annotation "org.quai.overlay.lower=$work/layer" \
-    --annotation "org.quai.overlay.upper=$work/chatty/upper" \
-    --annotation "org.quai.overlay.work=$work/chatty/work" -- sh -c "$chatty"
-"$quai" runtime create --root "$work/quai-root" --bundle "$work/chatty" chatty
-"$quai" runtime start --root "$work/quai-root" chatty
+# A container on its own overlay running `sh -c SCRIPT`, created and started.
+start_shell() {
+    name=$1 script=$2
+    shift 2
+    "$quai" runtime spec --bundle "$work/$name" "$@" \
+        --annotation "org.quai.overlay.lower=$work/layer" \
+        --annotation "org.quai.overlay.upper=$work/$name/upper" \
+        --annotation "org.quai.overlay.work=$work/$name/work" -- sh -c "$script"
+    "$quai" runtime create --root "$work/quai-root" --bundle "$work/$name" "$name"
+    "$quai" runtime start --root "$work/quai-root" "$name"
+}
+start_shell chatty 'i=0; while [ $i -lt 500 ]; do echo line $i; i=$((i+1)); done; exec sleep 60' \
+    --annotation org.quai.restart=on-failure
 sleep 0.3
 rss chatty "just after 500 lines"
 sleep 2
 rss chatty "quiet for 2 s"
-steady='while true; do echo line; usleep 2000; done'
-"$quai" runtime spec --bundle "$work/steady" \
-    --annotation "org.quai.overlay.lower=$work/layer" \
-    --annotation "org.quai.overlay.upper=$work/steady/upper" \
-    --annotation "org.quai.overlay.work=$work/steady/work" -- sh -c "$steady"
-"$quai" runtime create --root "$work/quai-root" --bundle "$work/steady" steady
-"$quai" runtime start --root "$work/quai-root" steady
+start_shell steady 'while true; do echo line; usleep 2000; done'
 sleep 1.5
 rss steady "writing a line every 2 ms"
 
