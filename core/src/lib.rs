@@ -51,6 +51,26 @@
 //! assert!(!again.has_changes());
 //! ```
 
+/// Serialises a type as the text its `Display` writes and deserialises it through its
+/// `FromStr` (addresses, digests, references, drift: one phrase each in state, plan and
+/// JSON files).
+macro_rules! serde_as_text {
+    ($type:ty) => {
+        impl serde::Serialize for $type {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $type {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = <String as serde::Deserialize>::deserialize(d)?;
+                text.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
 pub mod address;
 pub mod apply;
 pub mod backend;

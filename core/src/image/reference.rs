@@ -1,8 +1,6 @@
 //! Image references: `[registry/]repository[:tag][@sha256:…]`, with Docker Hub's
 //! defaults (`busybox` is `docker.io/library/busybox:latest`).
 
-use serde::{Deserialize, Serialize};
-
 use crate::image::Digest;
 
 /// A parsed image reference.
@@ -240,19 +238,7 @@ fn check_component(component: &str) -> Result<(), String> {
     Ok(())
 }
 
-impl Serialize for Reference {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for Reference {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
-    }
-}
+serde_as_text!(Reference);
 
 impl std::fmt::Display for Reference {
     /// The full form: `docker.io/library/busybox:1.36`.

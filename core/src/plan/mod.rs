@@ -144,19 +144,7 @@ impl std::str::FromStr for Drift {
     }
 }
 
-impl Serialize for Drift {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for Drift {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer)?
-            .parse()
-            .map_err(serde::de::Error::custom)
-    }
-}
+serde_as_text!(Drift);
 
 /// One step of the plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

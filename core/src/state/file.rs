@@ -412,7 +412,7 @@ impl Drop for FileLock<'_> {
     fn drop(&mut self) {
         // Fold the journal into `state.json` (as it is: the serial stays). Should this
         // fail, the journal stays and is replayed by the next reader.
-        if self.journal.is_some() || self.journal_path().exists() {
+        if self.journal_path().exists() {
             if let Ok(state) = self.load() {
                 let _ = self.write_whole(&state);
             }
