@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{anyhow, Context as _};
 use quai_core::address::{Address, Kind};
 use quai_core::backend::{LogStream, ObservedContainer};
-use quai_core::resource::ResourceConfig;
+use quai_core::resource::{container_name, ResourceConfig};
 use quai_core::stack::{PortMapping, Protocol};
 
 use crate::stack_file::Loaded;
@@ -24,7 +24,7 @@ pub(crate) fn ps(ctx: &mut Ctx<'_, '_>, file: &Path, json: bool) -> anyhow::Resu
         };
         rows.push(vec![
             address.to_string(),
-            container.name.clone(),
+            container_name(&loaded.stack.name, address),
             status(observed.containers.get(&recorded.id)),
             container.image.clone(),
             ports(&container.ports),

@@ -63,8 +63,8 @@ pub(crate) fn inspect(
             let seen = place.backend.observe(&loaded.stack.name, &[])?;
             let name = recorded_name(recorded);
             match address.kind {
-                Kind::Volume => json!({ "exists": seen.volumes.contains(&name) }),
-                _ => serde_json::to_value(seen.networks.get(&name))?,
+                Kind::Volume => json!({ "exists": seen.volumes.contains(name) }),
+                _ => serde_json::to_value(seen.networks.get(name))?,
             }
         }
     };
@@ -114,13 +114,13 @@ fn record(address: &Address, recorded: &Recorded) -> anyhow::Result<Value> {
     Ok(value)
 }
 
-/// The backend name of a recorded volume or network.
-fn recorded_name(recorded: &Recorded) -> String {
+/// The backend name of a recorded volume or network (a container's is derived from its
+/// address, an image has its digest).
+fn recorded_name(recorded: &Recorded) -> &str {
     use quai_core::resource::ResourceConfig;
     match &recorded.config {
-        ResourceConfig::Volume(v) => v.name.clone(),
-        ResourceConfig::Network(n) => n.name.clone(),
-        ResourceConfig::Container(c) => c.name.clone(),
-        ResourceConfig::Image(_) => recorded.id.clone(),
+        ResourceConfig::Volume(v) => &v.name,
+        ResourceConfig::Network(n) => &n.name,
+        ResourceConfig::Container(_) | ResourceConfig::Image(_) => &recorded.id,
     }
 }

@@ -2,13 +2,21 @@
 //! against a state and an observation that match them (as after an apply). Measures
 //! `plan::diff` (which resolves the desired configuration, build keys included) and
 //! prints the median of several runs. The state is decoded from its JSON as a file
-//! store would give it (the decoding is timed apart). Targets: 1 000 containers in ≤ 50 ms, 10 000 in
-//! ≤ 10× the 1 000 figure.
+//! store would give it (the decoding is timed apart). Targets: 1 000 containers in
+//! ≤ 50 ms, 10 000 in ≤ 10× the 1 000 figure.
+//!
+//! Each stack is planned in a process of its own, as `quai plan` plans one stack: the
+//! bench runs itself again with `PLAN_BENCH_CASE=<containers>` and reads the timings the
+//! child prints. (Planned in one process, a stack lies in a heap the other sizes'
+//! stacks have used and left, and each size's figures depend on what ran before.)
+//! The ratio is measured in rounds that time 1 000 then 10 000 back to back, so that a
+//! change in the machine's speed between them (a shared VM) weighs on both sides.
 //!
 //! Run: `cargo bench -p quai-core --bench plan`.
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 mod common;
@@ -71,7 +79,7 @@ fn applied(desired: &Desired, observed: &Observed) -> (State, Observed) {
                 seen.containers.insert(
                     id.clone(),
                     ObservedContainer {
-                        name: c.name.clone(),
+                        name: quai_core::resource::container_name("bench", &address),
                         address: address.clone(),
                         status: ContainerStatus::Running,
                         exit_code: None,
@@ -93,15 +101,30 @@ fn applied(desired: &Desired, observed: &Observed) -> (State, Observed) {
     (state, seen)
 }
 
-/// The state as `quai plan` has it: decoded from the text a file store writes (its
-/// records then lie in memory as a loaded state's do, not interleaved with what
-/// `applied` made beside them), with how long the decoding took.
-fn as_loaded(state: &State) -> (State, Duration) {
-    let text = quai_core::state::encode(state);
-    let start = Instant::now();
-    let state = quai_core::state::decode(&text, "bench").expect("the state decodes");
-    let took = start.elapsed();
-    (state, took)
+/// Writes the state and the observation that match a stack of `containers` into `dir`
+/// as JSON, as a file store and a backend give them to `quai plan`.
+fn write_case(containers: usize, dir: &Path) {
+    let (state, observed) = applied(&stack(containers), &base_observed());
+    std::fs::write(dir.join("state.json"), quai_core::state::encode(&state)).expect("write");
+    let observed = serde_json::to_string(&observed).expect("encode the observation");
+    std::fs::write(dir.join("observed.json"), observed).expect("write");
+}
+
+/// What `quai plan` reads: the state (decoded `decodes` times, each timed) and the
+/// observation, decoded in a process that has done nothing else yet.
+fn read_case(dir: &Path, decodes: usize) -> (State, Observed, Vec<Duration>) {
+    let text = std::fs::read_to_string(dir.join("state.json")).expect("read");
+    let mut times = Vec::with_capacity(decodes);
+    let mut decoded = None;
+    for _ in 0..decodes.max(1) {
+        drop(decoded.take());
+        let start = Instant::now();
+        decoded = Some(quai_core::state::decode(&text, "bench").expect("the state decodes"));
+        times.push(start.elapsed());
+    }
+    let observed = std::fs::read_to_string(dir.join("observed.json")).expect("read");
+    let observed = serde_json::from_str(&observed).expect("the observation decodes");
+    (decoded.expect("decoded once"), observed, times)
 }
 
 fn median(mut runs: Vec<Duration>) -> Duration {
@@ -113,52 +136,119 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
+/// What a child process measured for one stack size.
+struct Measured {
+    resources: usize,
+    runs: Vec<Duration>,
+    decodes: Vec<Duration>,
+}
+
+/// The child's part: plans a stack of `containers` against the state and observation in
+/// `dir`, `runs` times, and prints the figures, one per line.
+fn child(containers: usize, runs: usize, decodes: usize, dir: &Path) {
+    let desired = stack(containers);
+    let (state, observed, decode_times) = read_case(dir, decodes);
+    let plan = diff(&desired, &state, &observed).expect("plan");
+    assert!(
+        !plan.has_changes(),
+        "the generated state must match its stack"
+    );
+    drop(plan);
+    let case = Case {
+        desired,
+        state,
+        observed,
+    };
+    let times = case.time(runs);
+    println!("resources {}", case.state.resources.len());
+    for d in decode_times {
+        println!("decode {}", d.as_nanos());
+    }
+    for d in times {
+        println!("run {}", d.as_nanos());
+    }
+}
+
+/// Runs this bench again as a child that measures the stack of `containers` whose
+/// files are in `dir`.
+fn measure(containers: usize, runs: usize, decodes: usize, dir: &Path) -> Measured {
+    let out = std::process::Command::new(std::env::current_exe().expect("the bench's path"))
+        .env(
+            "PLAN_BENCH_CASE",
+            format!("{containers} {runs} {decodes} {}", dir.display()),
+        )
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .expect("the bench runs itself");
+    assert!(out.status.success(), "the child failed: {}", out.status);
+    let mut m = Measured {
+        resources: 0,
+        runs: Vec::new(),
+        decodes: Vec::new(),
+    };
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let (what, value) = line.split_once(' ').expect("`what value` lines");
+        let value: u64 = value.parse().expect("a number");
+        match what {
+            "resources" => m.resources = value as usize,
+            "decode" => m.decodes.push(Duration::from_nanos(value)),
+            "run" => m.runs.push(Duration::from_nanos(value)),
+            other => panic!("unknown line `{other}`"),
+        }
+    }
+    assert_eq!(m.runs.len(), runs, "the child timed every run");
+    m
+}
+
 fn main() {
+    if let Ok(case) = std::env::var("PLAN_BENCH_CASE") {
+        let mut words = case.splitn(4, ' ');
+        let mut number = || -> usize {
+            let word = words
+                .next()
+                .expect("PLAN_BENCH_CASE is `containers runs decodes dir`");
+            word.parse().expect("a number")
+        };
+        let (containers, runs, decodes) = (number(), number(), number());
+        let dir = words.next().expect("PLAN_BENCH_CASE ends with a folder");
+        child(containers, runs, decodes, Path::new(dir));
+        return;
+    }
+    let dirs: BTreeMap<usize, tempfile::TempDir> = [100, 1_000, 10_000]
+        .into_iter()
+        .map(|containers| {
+            let dir = tempfile::tempdir().expect("a temporary folder");
+            write_case(containers, dir.path());
+            (containers, dir)
+        })
+        .collect();
     println!("no-op plan (resolve + diff), median of N runs; and decoding the state's JSON");
     println!(
         "{:>10} {:>10} {:>4} {:>12} {:>12} {:>14} {:>12}",
         "containers", "resources", "N", "median ms", "min ms", "µs/container", "decode ms"
     );
-    let mut cases = BTreeMap::new();
     for (containers, runs) in [(100, 51), (1_000, 41), (10_000, 21)] {
-        let desired = stack(containers);
-        let (state, observed) = applied(&desired, &base_observed());
-        let decodes: Vec<Duration> = (0..runs.min(11)).map(|_| as_loaded(&state).1).collect();
-        let (state, _) = as_loaded(&state);
-        let plan = diff(&desired, &state, &observed).expect("plan");
-        assert!(
-            !plan.has_changes(),
-            "the generated state must match its stack"
-        );
-        let case = Case {
-            desired,
-            state,
-            observed,
-        };
-        let times = case.time(runs);
-        let min = *times.iter().min().expect("runs");
-        let med = median(times);
+        let m = measure(containers, runs, 11, dirs[&containers].path());
+        let min = *m.runs.iter().min().expect("runs");
+        let med = median(m.runs);
         println!(
             "{:>10} {:>10} {:>4} {:>12.2} {:>12.2} {:>14.1} {:>12.2}",
             containers,
-            case.state.resources.len(),
+            m.resources,
             runs,
             ms(med),
             ms(min),
             med.as_secs_f64() * 1e6 / containers as f64,
-            ms(median(decodes)),
+            ms(median(m.decodes)),
         );
-        cases.insert(containers, case);
     }
-    // The ratio, measured in rounds that time 1 000 then 10 000 back to back, so that a
-    // change in the machine's speed between them (a shared VM) weighs on both sides.
-    let rounds = 9;
+    let rounds = 11;
     let mut ratios = Vec::with_capacity(rounds);
     let mut one_k = Vec::with_capacity(rounds);
     let mut ten_k = Vec::with_capacity(rounds);
     for _ in 0..rounds {
-        let k1 = median(cases[&1_000].time(15));
-        let k10 = median(cases[&10_000].time(5));
+        let k1 = median(measure(1_000, 61, 1, dirs[&1_000].path()).runs);
+        let k10 = median(measure(10_000, 9, 1, dirs[&10_000].path()).runs);
         one_k.push(k1);
         ten_k.push(k10);
         ratios.push(k10.as_secs_f64() / k1.as_secs_f64());

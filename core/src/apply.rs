@@ -407,13 +407,11 @@ impl<'a> Run<'a> {
             .backend
             .create_container(stack, address, c, self.events)
         {
-            Err(BackendError::NameTaken { .. }) => match self.free_name(address, &c.name) {
+            Err(BackendError::NameTaken { name }) => match self.free_name(address, &name) {
                 Ok(true) => self
                     .backend
                     .create_container(stack, address, c, self.events),
-                Ok(false) => Err(BackendError::NameTaken {
-                    name: c.name.clone(),
-                }),
+                Ok(false) => Err(BackendError::NameTaken { name }),
                 Err(e) => Err(e),
             },
             other => other,

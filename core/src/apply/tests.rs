@@ -2,6 +2,7 @@
 //! by hand.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::*;
@@ -15,9 +16,8 @@ use crate::state::StateStore;
 
 const STACK: &str = "s";
 
-fn container(name: &str) -> ContainerResource {
+fn container() -> ContainerResource {
     ContainerResource {
-        name: format!("{STACK}-{name}-1"),
         image: "busybox:1.36".into(),
         image_id: Digest::of(b"busybox:1.36"),
         command: Some(vec!["httpd".into(), "-f".into()]),
@@ -116,7 +116,7 @@ fn delete_all(store: &MemoryStore) -> Plan {
 }
 
 fn web_with_everything() -> ContainerResource {
-    let mut web = container("web");
+    let mut web = container();
     web.mounts = vec![ResolvedMount::Volume {
         volume: "s_data".into(),
         target: "/data".into(),
@@ -137,7 +137,7 @@ fn create_runs_dependencies_first_and_records_each_step() {
         vec![
             create(
                 Address::container("web", 0),
-                ResourceConfig::Container(Box::new(web)),
+                ResourceConfig::Container(Arc::new(web)),
             ),
             create(Address::network("back"), network("back")),
             create(Address::volume("data"), volume("data")),
@@ -225,8 +225,7 @@ fn a_failed_step_skips_its_dependents_and_not_the_others() {
     let store = MemoryStore::new();
     let sim = SimBackend::new();
     // Another stack holds host port 8080.
-    let mut holder = container("holder");
-    holder.name = "t-holder-1".into();
+    let mut holder = container();
     holder.ports = vec![PortMapping {
         host: 8080,
         container: 80,
@@ -237,24 +236,24 @@ fn a_failed_step_skips_its_dependents_and_not_the_others() {
         .unwrap();
     sim.start_container(&hid, &Discard).unwrap();
 
-    let mut db = container("db");
+    let mut db = container();
     db.ports = holder.ports.clone();
-    let mut web = container("web");
+    let mut web = container();
     web.depends_on.insert("db".into(), DependsOn::Started);
     let p = plan(
         &store,
         vec![
             create(
                 Address::container("db", 0),
-                ResourceConfig::Container(Box::new(db)),
+                ResourceConfig::Container(Arc::new(db)),
             ),
             create(
                 Address::container("web", 0),
-                ResourceConfig::Container(Box::new(web)),
+                ResourceConfig::Container(Arc::new(web)),
             ),
             create(
                 Address::container("other", 0),
-                ResourceConfig::Container(Box::new(container("other"))),
+                ResourceConfig::Container(Arc::new(container())),
             ),
         ],
     );
@@ -285,7 +284,7 @@ fn a_failed_step_skips_its_dependents_and_not_the_others() {
 fn a_replace_keeps_volume_data_and_drops_the_writable_layer() {
     let store = MemoryStore::new();
     let sim = SimBackend::new();
-    let mut db = container("db");
+    let mut db = container();
     db.mounts = vec![ResolvedMount::Volume {
         volume: "s_data".into(),
         target: "/data".into(),
@@ -297,7 +296,7 @@ fn a_replace_keeps_volume_data_and_drops_the_writable_layer() {
             create(Address::volume("data"), volume("data")),
             create(
                 Address::container("db", 0),
-                ResourceConfig::Container(Box::new(db.clone())),
+                ResourceConfig::Container(Arc::new(db.clone())),
             ),
         ],
     );
@@ -311,7 +310,7 @@ fn a_replace_keeps_volume_data_and_drops_the_writable_layer() {
         Address::container("db", 0),
         Action::Replace,
         Some(old.config.clone()),
-        Some(ResourceConfig::Container(Box::new(new))),
+        Some(ResourceConfig::Container(Arc::new(new))),
     );
     replace.id = old.id.clone();
     let report = run(&store, &sim, &plan(&store, vec![replace]), 2);
@@ -332,7 +331,7 @@ fn a_replace_keeps_volume_data_and_drops_the_writable_layer() {
 fn update_in_place_keeps_the_container() {
     let store = MemoryStore::new();
     let sim = SimBackend::new();
-    let db = container("db");
+    let db = container();
     run(
         &store,
         &sim,
@@ -340,7 +339,7 @@ fn update_in_place_keeps_the_container() {
             &store,
             vec![create(
                 Address::container("db", 0),
-                ResourceConfig::Container(Box::new(db.clone())),
+                ResourceConfig::Container(Arc::new(db.clone())),
             )],
         ),
         1,
@@ -353,12 +352,12 @@ fn update_in_place_keeps_the_container() {
         Address::container("db", 0),
         Action::Update,
         Some(old.config),
-        Some(ResourceConfig::Container(Box::new(new.clone()))),
+        Some(ResourceConfig::Container(Arc::new(new.clone()))),
     );
     run(&store, &sim, &plan(&store, vec![update]), 1);
     let now = store.read(STACK).unwrap().resources[&Address::container("db", 0)].clone();
     assert_eq!(now.id, old.id);
-    assert_eq!(now.config, ResourceConfig::Container(Box::new(new)));
+    assert_eq!(now.config, ResourceConfig::Container(Arc::new(new)));
 }
 
 #[test]
@@ -366,8 +365,7 @@ fn deletes_remove_containers_before_their_network_and_volume() {
     for parallelism in [1, 4] {
         let store = MemoryStore::new();
         let sim = SimBackend::new();
-        let mut other = web_with_everything();
-        other.name = "s-api-1".into();
+        let other = web_with_everything();
         let p = plan(
             &store,
             vec![
@@ -375,11 +373,11 @@ fn deletes_remove_containers_before_their_network_and_volume() {
                 create(Address::network("back"), network("back")),
                 create(
                     Address::container("web", 0),
-                    ResourceConfig::Container(Box::new(web_with_everything())),
+                    ResourceConfig::Container(Arc::new(web_with_everything())),
                 ),
                 create(
                     Address::container("api", 0),
-                    ResourceConfig::Container(Box::new(other)),
+                    ResourceConfig::Container(Arc::new(other)),
                 ),
             ],
         );
@@ -407,7 +405,7 @@ fn a_replaced_network_is_remade_between_its_containers_halves() {
             create(Address::network("back"), network("back")),
             create(
                 Address::container("web", 0),
-                ResourceConfig::Container(Box::new(web.clone())),
+                ResourceConfig::Container(Arc::new(web.clone())),
             ),
         ],
     );
@@ -432,7 +430,7 @@ fn a_replaced_network_is_remade_between_its_containers_halves() {
         Address::container("web", 0),
         Action::Replace,
         Some(web_rec.config.clone()),
-        Some(ResourceConfig::Container(Box::new(web))),
+        Some(ResourceConfig::Container(Arc::new(web))),
     );
     c.id = web_rec.id.clone();
     c.depends_on = vec![Address::network("back"), Address::volume("data")];
@@ -448,7 +446,7 @@ fn a_replaced_network_is_remade_between_its_containers_halves() {
 fn a_name_held_by_an_unrecorded_container_of_the_same_address_is_freed() {
     let store = MemoryStore::new();
     let sim = SimBackend::new();
-    let web = container("web");
+    let web = container();
     // Left by an apply interrupted after the backend acted, before the state was written.
     sim.create_container(STACK, &Address::container("web", 0), &web, &Discard)
         .unwrap();
@@ -456,21 +454,22 @@ fn a_name_held_by_an_unrecorded_container_of_the_same_address_is_freed() {
         &store,
         vec![create(
             Address::container("web", 0),
-            ResourceConfig::Container(Box::new(web.clone())),
+            ResourceConfig::Container(Arc::new(web.clone())),
         )],
     );
     assert!(run(&store, &sim, &p, 1).succeeded());
     assert_eq!(sim.observe(STACK, &[]).unwrap().containers.len(), 1);
-    // A container of another address with that name is not touched.
+    // A container of another stack with that name is not touched: container `c` of
+    // stack `s-b` and container `b-c` of stack `s` are both named `s-b-c-1`.
     let store2 = MemoryStore::new();
     let sim2 = SimBackend::new();
-    sim2.create_container(STACK, &Address::container("other", 0), &web, &Discard)
+    sim2.create_container("s-b", &Address::container("c", 0), &web, &Discard)
         .unwrap();
     let p = plan(
         &store2,
         vec![create(
-            Address::container("web", 0),
-            ResourceConfig::Container(Box::new(web)),
+            Address::container("b-c", 0),
+            ResourceConfig::Container(Arc::new(web)),
         )],
     );
     let report = run(&store2, &sim2, &p, 1);
@@ -481,24 +480,24 @@ fn a_name_held_by_an_unrecorded_container_of_the_same_address_is_freed() {
 fn a_healthy_dependency_is_waited_for() {
     let store = MemoryStore::new();
     let sim = SimBackend::new();
-    let mut db = container("db");
+    let mut db = container();
     db.healthcheck = Some(crate::stack::Healthcheck {
         command: vec!["false".into()],
         interval_ms: 1000,
         retries: 3,
     });
-    let mut web = container("web");
+    let mut web = container();
     web.depends_on.insert("db".into(), DependsOn::Healthy);
     let p = plan(
         &store,
         vec![
             create(
                 Address::container("db", 0),
-                ResourceConfig::Container(Box::new(db)),
+                ResourceConfig::Container(Arc::new(db)),
             ),
             create(
                 Address::container("web", 0),
-                ResourceConfig::Container(Box::new(web)),
+                ResourceConfig::Container(Arc::new(web)),
             ),
         ],
     );

@@ -10,6 +10,7 @@
 //! Steps are ordered dependencies first, deletions in reverse.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use crate::address::{Address, Kind};
 use crate::backend::Observed;
@@ -52,6 +53,7 @@ pub fn diff(desired: &Desired, state: &State, observed: &Observed) -> Result<Pla
     // cache. What the state has that the stack lacks is left over.
     let mut records = state.resources.iter().zip(&sighted).peekable();
     let mut leftovers = Vec::new();
+    let mut equal = Equal::default();
     resolve_each(desired, observed, |address, after| {
         while let Some((left, _)) = records.next_if(|((a, _), _)| **a < address) {
             leftovers.push(left);
@@ -81,7 +83,7 @@ pub fn diff(desired: &Desired, state: &State, observed: &Observed) -> Result<Pla
                         })
                         .collect()
                 });
-                container_change(address, container, recorded, sighted, recreated)
+                container_change(address, container, recorded, sighted, recreated, &mut equal)
             }
         };
         changes.push(unchanged_before_dropped(change));
@@ -319,7 +321,7 @@ fn network_change(
 
 fn image_change(
     address: Address,
-    image: Box<ImageResource>,
+    image: Arc<ImageResource>,
     recorded: Option<&Recorded>,
     observed: &Observed,
 ) -> Change {
@@ -427,10 +429,11 @@ fn image_change(
 
 fn container_change(
     address: Address,
-    container: Box<ContainerResource>,
+    container: Arc<ContainerResource>,
     recorded: Option<&Recorded>,
     seen: Option<Sighting>,
     recreated: &BTreeMap<String, Address>,
+    equal: &mut Equal,
 ) -> Change {
     let Some(recorded) = recorded else {
         return Change {
@@ -456,7 +459,10 @@ fn container_change(
         c.reasons.push(Reason::Drift { observed: d });
     }
     // Compared once: on a large unchanged stack, reading the record is most of the work.
-    let same = before == Some(after);
+    let same = match &recorded.config {
+        ResourceConfig::Container(b) => equal.same(&container, b),
+        _ => false,
+    };
     match before {
         Some(_) if same => {}
         Some(b) => c.reasons.extend(container_fields(b, after)),
@@ -491,8 +497,41 @@ fn container_change(
     if c.action != Action::NoOp || !same {
         c.before = Some(recorded.config.clone());
     }
-    c.after = Some(ResourceConfig::Container(container));
+    // When the record is what the stack asks, the step shares the record's
+    // configuration and the one just resolved is let go: a plan of a large unchanged
+    // stack then holds no configuration beyond the state's, and the next container is
+    // resolved in the memory this one had.
+    c.after = Some(if same {
+        recorded.config.clone()
+    } else {
+        ResourceConfig::Container(container)
+    });
     c
+}
+
+/// Whether a desired container configuration equals a recorded one, remembering the
+/// last pair found equal. The replicas of a service share one configuration in the plan
+/// and in a decoded state, so that after the first replica the next ones are known equal
+/// without reading their record again. (The pair is held, not only its addresses, so
+/// that neither can be freed and another configuration made at the same place.)
+#[derive(Default)]
+struct Equal {
+    last: Option<(Arc<ContainerResource>, Arc<ContainerResource>)>,
+}
+
+impl Equal {
+    fn same(&mut self, after: &Arc<ContainerResource>, before: &Arc<ContainerResource>) -> bool {
+        if let Some((a, b)) = &self.last {
+            if Arc::ptr_eq(a, after) && Arc::ptr_eq(b, before) {
+                return true;
+            }
+        }
+        let same = after == before;
+        if same {
+            self.last = Some((after.clone(), before.clone()));
+        }
+        same
+    }
 }
 
 fn recorded_kind(config: &ResourceConfig) -> &'static str {

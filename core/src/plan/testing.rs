@@ -177,7 +177,7 @@ pub fn applied(desired: &Desired, observed: &Observed) -> (State, Observed) {
                 seen.containers.insert(
                     recorded.id.clone(),
                     ObservedContainer {
-                        name: c.name.clone(),
+                        name: crate::resource::container_name(&desired.stack.name, &address),
                         address: address.clone(),
                         status: ContainerStatus::Running,
                         exit_code: None,

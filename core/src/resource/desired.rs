@@ -7,6 +7,7 @@
 //! that image: its identity is the base digest.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::address::Address;
 use crate::backend::{Observed, ObservedImage};
@@ -14,8 +15,8 @@ use crate::graph::Cycle;
 use crate::image::build::{build_key, plan_steps, BuildError};
 use crate::image::{Context, Reference, ReferenceError};
 use crate::resource::{
-    backend_name, container_name, ContainerResource, ImageResource, NetworkResource, ResolvedMount,
-    ResourceConfig, VolumeResource,
+    backend_name, ContainerResource, ImageResource, NetworkResource, ResolvedMount, ResourceConfig,
+    VolumeResource,
 };
 use crate::stack::dockerfile::Dockerfile;
 use crate::stack::{BuildSource, ImageRef, ImageSpec, MountSource, Stack};
@@ -94,7 +95,7 @@ pub fn resolve_each(
     for (name, image) in &images {
         each(
             Address::image(name),
-            ResourceConfig::Image(Box::new(image.clone())),
+            ResourceConfig::Image(Arc::new(image.clone())),
         );
     }
     for name in stack.volumes.keys() {
@@ -159,28 +160,29 @@ pub fn resolve_each(
             .iter()
             .map(|n| backend_name(&stack.name, n))
             .collect();
+        // One configuration for every replica: they differ only by their address.
+        let config = Arc::new(ContainerResource {
+            image,
+            image_id,
+            command: spec.command.clone(),
+            entrypoint: spec.entrypoint.clone(),
+            env: spec.env.clone(),
+            workdir: spec.workdir.clone(),
+            user: spec.user.clone(),
+            hostname: spec.hostname.clone(),
+            ports: spec.ports.clone(),
+            mounts,
+            networks,
+            depends_on: spec.depends_on.clone(),
+            restart: spec.restart,
+            read_only: spec.read_only,
+            resources: spec.resources,
+            healthcheck: spec.healthcheck.clone(),
+        });
         for index in 0..spec.replicas.max(1) {
             each(
                 Address::container(name, index),
-                ResourceConfig::Container(Box::new(ContainerResource {
-                    name: container_name(&stack.name, name, index),
-                    image: image.clone(),
-                    image_id: image_id.clone(),
-                    command: spec.command.clone(),
-                    entrypoint: spec.entrypoint.clone(),
-                    env: spec.env.clone(),
-                    workdir: spec.workdir.clone(),
-                    user: spec.user.clone(),
-                    hostname: spec.hostname.clone(),
-                    ports: spec.ports.clone(),
-                    mounts: mounts.clone(),
-                    networks: networks.clone(),
-                    depends_on: spec.depends_on.clone(),
-                    restart: spec.restart,
-                    read_only: spec.read_only,
-                    resources: spec.resources,
-                    healthcheck: spec.healthcheck.clone(),
-                })),
+                ResourceConfig::Container(config.clone()),
             );
         }
     }
@@ -423,7 +425,16 @@ mod tests {
         assert_eq!(steps.len(), 5);
         assert_eq!(key, &steps[4].key);
         let web1 = container(&configs, "container.web[1]");
-        assert_eq!(web1.name, "blog-web-2");
+        let web0 = container(&configs, "container.web");
+        assert!(
+            std::ptr::eq(web0, web1),
+            "the replicas share one configuration"
+        );
+        let address = "container.web[1]".parse::<Address>().unwrap();
+        assert_eq!(
+            crate::resource::container_name("blog", &address),
+            "blog-web-2"
+        );
         assert_eq!(web1.image, "blog/web:latest");
         assert_eq!(&web1.image_id, key);
         assert_eq!(web1.networks, ["blog_back"]);

@@ -5,25 +5,29 @@
 //! Does no I/O.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::address::Address;
 use crate::image::{BuildStep, Digest};
 use crate::stack::{DependsOn, Healthcheck, PortMapping, Resources, RestartPolicy, Subnet};
 
 pub mod desired;
 
-/// One resource's configuration, of any kind. Images and containers are boxed: a
-/// configuration is held by every state record and twice by a plan step, and a plan of
-/// 10 000 containers walks them all; kept inline, each would weigh what the largest
-/// (a container, 408 bytes) does.
+/// One resource's configuration, of any kind. Images and containers are shared
+/// (`Arc`): a configuration is held by its state record and by the plan step that
+/// keeps it, and a no-op step holds the record's own (equal) configuration rather than
+/// a copy, so that a plan of 10 000 unchanged containers adds no configuration to the
+/// state's. Kept inline, each would also weigh what the largest (a container, 408
+/// bytes) does.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ResourceConfig {
-    Image(Box<ImageResource>),
+    Image(Arc<ImageResource>),
     Volume(VolumeResource),
     Network(NetworkResource),
-    Container(Box<ContainerResource>),
+    Container(Arc<ContainerResource>),
 }
 
 /// An image: pulled by reference, or built from steps.
@@ -83,11 +87,12 @@ pub struct NetworkResource {
     pub subnet: Option<Subnet>,
 }
 
-/// One replica of a container, every reference resolved to backend names.
+/// A container as each of its replicas runs it, every reference resolved to backend
+/// names. The replicas of a service share one (`Arc`), in the plan and in a decoded
+/// state; what tells them apart is their address, and the backend name derived from it
+/// ([`container_name`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ContainerResource {
-    /// The backend's name for it: `STACK-NAME-N`, N counted from 1 as Compose does.
-    pub name: String,
     /// The reference to run (`busybox:1.36`, or the built tag `blog/web:latest`).
     pub image: String,
     /// The image's identity ([`ImageResource::identity`]).
@@ -131,7 +136,8 @@ pub fn backend_name(stack: &str, name: &str) -> String {
     format!("{stack}_{name}")
 }
 
-/// The backend name of replica `index` (from 0) of a container of a stack.
-pub fn container_name(stack: &str, name: &str, index: u32) -> String {
-    format!("{stack}-{name}-{}", index + 1)
+/// The backend name of the container at `address` in a stack: `STACK-NAME-N`, N
+/// counted from 1 as Compose does.
+pub fn container_name(stack: &str, address: &Address) -> String {
+    format!("{stack}-{}-{}", address.name, address.index + 1)
 }

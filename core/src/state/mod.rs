@@ -4,12 +4,13 @@
 //! apply out.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::address::Address;
-use crate::resource::ResourceConfig;
+use crate::resource::{ContainerResource, ResourceConfig};
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod file;
@@ -17,7 +18,7 @@ pub mod memory;
 
 /// The version of the state's JSON schema this build writes. Older versions are
 /// upgraded when read; newer ones are refused.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// What was applied to one stack.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -26,7 +27,43 @@ pub struct State {
     pub stack: String,
     /// Counts the writes; a plan remembers the serial it was made against.
     pub serial: u64,
+    #[serde(deserialize_with = "records_sharing_replicas")]
     pub resources: BTreeMap<Address, Recorded>,
+}
+
+/// Decodes the records; a container's configuration equal to the one of the record
+/// before it (the next replica of a service) is shared with it, as the plan shares it
+/// among a service's replicas. A decoded state then holds one configuration per service,
+/// and the copy just decoded is let go at once: the next record is decoded into the
+/// memory it had, so a large state lies compact, in the order the planner walks it.
+fn records_sharing_replicas<'de, D: serde::Deserializer<'de>>(
+    decoder: D,
+) -> Result<BTreeMap<Address, Recorded>, D::Error> {
+    struct Records;
+    impl<'de> serde::de::Visitor<'de> for Records {
+        type Value = BTreeMap<Address, Recorded>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a map of records by address")
+        }
+        fn visit_map<M: serde::de::MapAccess<'de>>(
+            self,
+            mut map: M,
+        ) -> Result<Self::Value, M::Error> {
+            let mut records = BTreeMap::new();
+            let mut last: Option<Arc<ContainerResource>> = None;
+            while let Some((address, mut record)) = map.next_entry::<Address, Recorded>()? {
+                if let ResourceConfig::Container(config) = &mut record.config {
+                    match &last {
+                        Some(last) if *last == *config => *config = last.clone(),
+                        _ => last = Some(config.clone()),
+                    }
+                }
+                records.insert(address, record);
+            }
+            Ok(records)
+        }
+    }
+    decoder.deserialize_map(Records)
 }
 
 impl State {
@@ -137,7 +174,30 @@ pub fn decode(text: &str, path: &str) -> Result<State, StateError> {
     if found == 0 {
         value = upgrade_from_v0(value).map_err(corrupt)?;
     }
+    if found <= 1 {
+        value = upgrade_from_v1(value);
+    }
     serde_json::from_value(value).map_err(|e| corrupt(e.to_string()))
+}
+
+/// Version 1 → version 2: a container's configuration no longer holds its backend name
+/// (`name`, derived from its address), so that the replicas of a service share one.
+fn upgrade_from_v1(mut value: serde_json::Value) -> serde_json::Value {
+    let records = value
+        .get_mut("resources")
+        .and_then(serde_json::Value::as_object_mut);
+    for record in records.into_iter().flat_map(|r| r.values_mut()) {
+        let config = record
+            .get_mut("config")
+            .and_then(serde_json::Value::as_object_mut);
+        if let Some(config) = config.filter(|c| c.get("kind").is_some_and(|k| k == "container")) {
+            config.remove("name");
+        }
+    }
+    if let Some(object) = value.as_object_mut() {
+        object.insert("version".into(), serde_json::Value::from(2u32));
+    }
+    value
 }
 
 /// Version 0 → version 1: `resources` from a list of `{address, ...}` to a map by
@@ -166,7 +226,7 @@ fn upgrade_from_v0(mut value: serde_json::Value) -> Result<serde_json::Value, St
     object
         .entry("serial")
         .or_insert(serde_json::Value::from(0u64));
-    object.insert("version".into(), serde_json::Value::from(SCHEMA_VERSION));
+    object.insert("version".into(), serde_json::Value::from(1u32));
     Ok(value)
 }
 
@@ -252,6 +312,7 @@ pub trait StateLock: Send {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::image::Digest;
     use crate::resource::VolumeResource;
 
     fn sample() -> State {
@@ -285,6 +346,67 @@ mod tests {
     }
 
     #[test]
+    fn version_1_is_upgraded() {
+        let v1 = r#"{"version": 1, "stack": "blog", "serial": 3, "resources": {
+            "container.web": {"config": {"kind": "container", "name": "blog-web-1",
+                "image": "busybox:1.36", "image_id": "sha256:REPLACE", "command": null,
+                "entrypoint": null, "env": {}, "workdir": null, "user": null,
+                "hostname": null, "ports": [], "mounts": [], "networks": [],
+                "depends_on": {}, "restart": "no", "read_only": false,
+                "resources": {}, "healthcheck": null}, "id": "c1"}
+        }}"#
+        .replace("REPLACE", Digest::of(b"busybox").hex());
+        let state = decode(&v1, "state.json").unwrap();
+        assert_eq!(state.version, SCHEMA_VERSION);
+        let record = &state.resources[&Address::container("web", 0)];
+        assert_eq!(record.id, "c1");
+        let text = encode(&state);
+        assert!(!text.contains("blog-web-1"), "{text}");
+        assert_eq!(decode(&text, "state.json").unwrap(), state);
+    }
+
+    #[test]
+    fn the_replicas_of_a_service_share_their_decoded_configuration() {
+        let mut s = State::new("blog");
+        let config = ResourceConfig::Container(Arc::new(ContainerResource {
+            image: "busybox:1.36".into(),
+            image_id: Digest::of(b"busybox"),
+            command: Some(vec!["httpd".into(), "-f".into()]),
+            entrypoint: None,
+            env: BTreeMap::from([("MODE".to_string(), "prod".to_string())]),
+            workdir: None,
+            user: None,
+            hostname: None,
+            ports: Vec::new(),
+            mounts: Vec::new(),
+            networks: vec!["blog_back".into()],
+            depends_on: BTreeMap::new(),
+            restart: crate::stack::RestartPolicy::No,
+            read_only: false,
+            resources: Default::default(),
+            healthcheck: None,
+        }));
+        for index in 0..3 {
+            s.resources.insert(
+                Address::container("web", index),
+                Recorded {
+                    config: config.clone(),
+                    id: format!("c{index}"),
+                    attributes: BTreeMap::new(),
+                },
+            );
+        }
+        let decoded = decode(&encode(&s), "state.json").unwrap();
+        assert_eq!(decoded, s);
+        let shared = |index| match &decoded.resources[&Address::container("web", index)].config {
+            ResourceConfig::Container(c) => Arc::as_ptr(c),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(shared(0), shared(1));
+        assert_eq!(shared(1), shared(2));
+    }
+
+    #[test]
     fn a_newer_version_is_refused() {
         let text = r#"{"version": 99, "stack": "blog", "serial": 0, "resources": {}}"#;
         let err = decode(text, "/x/state.json").unwrap_err();
@@ -294,7 +416,7 @@ mod tests {
 
     #[test]
     fn corrupt_json_names_the_file() {
-        let err = decode("{\"version\": 1, ", "/x/state.json").unwrap_err();
+        let err = decode("{\"version\": 2, ", "/x/state.json").unwrap_err();
         assert!(matches!(err, StateError::Corrupt { .. }), "{err}");
         assert!(err.to_string().contains("/x/state.json"));
     }

@@ -9,7 +9,7 @@ use crate::backend::sim::world::{SimContainer, World};
 use crate::backend::sim::{network, pull_into, registry::Registry, world::canonical};
 use crate::backend::{BackendError, LogLine, LogStream};
 use crate::event::{ContainerStatus, Event, EventSink};
-use crate::resource::{ContainerResource, ResolvedMount};
+use crate::resource::{container_name, ContainerResource, ResolvedMount};
 use crate::stack::RestartPolicy;
 
 /// Exit code of a process ended by SIGTERM.
@@ -57,10 +57,9 @@ pub(crate) fn create(
     config: &ContainerResource,
     events: &dyn EventSink,
 ) -> Result<String, BackendError> {
-    if world.containers.values().any(|c| c.name == config.name) {
-        return Err(BackendError::NameTaken {
-            name: config.name.clone(),
-        });
+    let name = container_name(stack, address);
+    if world.containers.values().any(|c| c.name == name) {
+        return Err(BackendError::NameTaken { name });
     }
     let reference = canonical(&config.image);
     let image = match world.local_image(&reference) {
@@ -82,10 +81,10 @@ pub(crate) fn create(
         .iter()
         .map(|net| Ok((net.clone(), network::allocate(world, net)?)))
         .collect::<Result<_, BackendError>>()?;
-    let id = world.next_id("container", &config.name);
+    let id = world.next_id("container", &name);
     let c = SimContainer {
         id: id.clone(),
-        name: config.name.clone(),
+        name,
         stack: stack.to_string(),
         address: address.clone(),
         config: config.clone(),

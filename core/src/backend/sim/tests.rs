@@ -20,9 +20,8 @@ fn reference(repo: &str, tag: &str) -> Reference {
     }
 }
 
-fn container(name: &str, image: &str, command: &[&str]) -> ContainerResource {
+fn container(image: &str, command: &[&str]) -> ContainerResource {
     ContainerResource {
-        name: name.into(),
         image: image.into(),
         image_id: Digest::of(image.as_bytes()),
         command: Some(command.iter().map(|s| s.to_string()).collect()),
@@ -42,8 +41,9 @@ fn container(name: &str, image: &str, command: &[&str]) -> ContainerResource {
     }
 }
 
-fn run(sim: &SimBackend, c: &ContainerResource) -> String {
-    let address = Address::container(&c.name, 0);
+/// Creates and starts `c` as container `name` of stack `s`.
+fn run(sim: &SimBackend, name: &str, c: &ContainerResource) -> String {
+    let address = Address::container(name, 0);
     let id = sim.create_container("s", &address, c, &Discard).unwrap();
     sim.start_container(&id, &Discard).unwrap();
     id
@@ -256,23 +256,20 @@ fn a_failing_run_step_fails_the_build() {
 fn containers_live_as_their_programs_say() {
     let sim = SimBackend::new();
     let events = Recorder::new();
-    let server = container("s-web-1", "busybox:1.36", &["httpd", "-f"]);
+    let server = container("busybox:1.36", &["httpd", "-f"]);
     let id = sim
         .create_container("s", &Address::container("web", 0), &server, &events)
         .unwrap();
     sim.start_container(&id, &events).unwrap();
     assert_eq!(status(&sim, &id), (ContainerStatus::Running, None));
 
-    let echo = run(
-        &sim,
-        &container("s-echo-1", "busybox:1.36", &["echo", "hi"]),
-    );
+    let echo = run(&sim, "echo", &container("busybox:1.36", &["echo", "hi"]));
     assert_eq!(status(&sim, &echo), (ContainerStatus::Exited, Some(0)));
     assert_eq!(sim.logs(&echo).unwrap()[0].text, "hi");
 
-    let mut failing = container("s-job-1", "busybox:1.36", &["sh", "-c", "exit 3"]);
+    let mut failing = container("busybox:1.36", &["sh", "-c", "exit 3"]);
     failing.restart = RestartPolicy::OnFailure;
-    let job = run(&sim, &failing);
+    let job = run(&sim, "job", &failing);
     assert_eq!(status(&sim, &job).0, ContainerStatus::Restarting);
     assert_eq!(sim.restarts(&job), Some(1));
 
@@ -308,15 +305,14 @@ fn containers_live_as_their_programs_say() {
 #[test]
 fn a_published_port_cannot_be_published_twice() {
     let sim = SimBackend::new();
-    let mut a = container("s-a-1", "busybox:1.36", &["httpd"]);
+    let mut a = container("busybox:1.36", &["httpd"]);
     a.ports = vec![PortMapping {
         host: 8080,
         container: 80,
         protocol: Protocol::Tcp,
     }];
-    run(&sim, &a);
-    let mut b = a.clone();
-    b.name = "s-b-1".into();
+    run(&sim, "a", &a);
+    let b = a.clone();
     let id = sim
         .create_container("s", &Address::container("b", 0), &b, &Discard)
         .unwrap();
@@ -340,13 +336,13 @@ fn volume_data_survives_the_container_and_the_writable_layer_does_not() {
         },
     )
     .unwrap();
-    let mut c = container("s-db-1", "busybox:1.36", &["sleep", "1000"]);
+    let mut c = container("busybox:1.36", &["sleep", "1000"]);
     c.mounts = vec![ResolvedMount::Volume {
         volume: "s_data".into(),
         target: "/data".into(),
         read_only: false,
     }];
-    let first = run(&sim, &c);
+    let first = run(&sim, "db", &c);
     sim.write_file(&first, "/data/rows", b"42").unwrap();
     sim.write_file(&first, "/tmp/scratch", b"x").unwrap();
     assert_eq!(
@@ -356,7 +352,7 @@ fn volume_data_survives_the_container_and_the_writable_layer_does_not() {
     let err = sim.remove_volume("s_data").unwrap_err();
     assert!(matches!(err, BackendError::VolumeInUse { .. }));
     sim.remove_container(&first, &Discard).unwrap();
-    let second = run(&sim, &c);
+    let second = run(&sim, "db", &c);
     assert_eq!(
         sim.read_file(&second, "/data/rows").unwrap(),
         Some(b"42".to_vec())
@@ -380,10 +376,9 @@ fn networks_give_each_container_an_address() {
         )
         .unwrap();
     assert_eq!(subnet.to_string(), "10.89.0.0/24");
-    let mut c = container("s-a-1", "busybox:1.36", &["httpd"]);
+    let mut c = container("busybox:1.36", &["httpd"]);
     c.networks = vec!["s_back".into()];
-    let a = run(&sim, &c);
-    c.name = "s-b-1".into();
+    let a = run(&sim, "a", &c);
     let b = sim
         .create_container("s", &Address::container("b", 0), &c, &Discard)
         .unwrap();
@@ -392,7 +387,6 @@ fn networks_give_each_container_an_address() {
     let err = sim.remove_network("s_back").unwrap_err();
     assert!(matches!(err, BackendError::NetworkInUse { .. }));
     c.networks = vec!["s_none".into()];
-    c.name = "s-c-1".into();
     let err = sim
         .create_container("s", &Address::container("c", 0), &c, &Discard)
         .unwrap_err();
@@ -415,11 +409,10 @@ fn a_full_network_says_its_addresses_are_taken() {
         },
     )
     .unwrap();
-    let mut c = container("s-a-1", "busybox:1.36", &["httpd"]);
+    let mut c = container("busybox:1.36", &["httpd"]);
     c.networks = vec!["s_tiny".into()];
-    let a = run(&sim, &c);
+    let a = run(&sim, "a", &c);
     assert_eq!(sim.address_of(&a, "s_tiny").unwrap(), "10.90.0.2");
-    c.name = "s-b-1".into();
     let err = sim
         .create_container("s", &Address::container("b", 0), &c, &Discard)
         .unwrap_err();
@@ -440,7 +433,7 @@ fn the_machine_survives_a_round_trip_through_json_and_stays_deterministic() {
             },
         )
         .unwrap();
-        let id = run(&sim, &container("s-web-1", "nginx:1.27", &["nginx"]));
+        let id = run(&sim, "web", &container("nginx:1.27", &["nginx"]));
         (sim, id)
     };
     let (a, id_a) = make();
