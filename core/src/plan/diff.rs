@@ -63,12 +63,14 @@ pub fn diff(desired: &Desired, state: &State, observed: &Observed) -> Result<Pla
             None => (None, None),
         };
         let change = match after {
-            ResourceConfig::Image(image) => image_change(address, image, recorded, observed),
+            ResourceConfig::Image(image) => {
+                image_change(address, image.clone(), recorded, observed)
+            }
             ResourceConfig::Volume(v) => {
                 let exists = observed.volumes.contains(&v.name);
-                simple_change(address, ResourceConfig::Volume(v), recorded, exists)
+                simple_change(address, ResourceConfig::Volume(v.clone()), recorded, exists)
             }
-            ResourceConfig::Network(n) => network_change(address, n, recorded, observed),
+            ResourceConfig::Network(n) => network_change(address, n.clone(), recorded, observed),
             ResourceConfig::Container(container) => {
                 let recreated = recreated.get_or_insert_with(|| {
                     changes
@@ -421,7 +423,13 @@ fn image_change(
             }) => Some(PreviousBuild { base_digest, steps }),
             _ => None,
         };
-        c.build = Some(predict(base, base_digest, steps, previous, &observed.cache));
+        c.build = Some(Box::new(predict(
+            base,
+            base_digest,
+            steps,
+            previous,
+            &observed.cache,
+        )));
     }
     c.after = Some(ResourceConfig::Image(image));
     c
@@ -429,7 +437,7 @@ fn image_change(
 
 fn container_change(
     address: Address,
-    container: Arc<ContainerResource>,
+    container: &Arc<ContainerResource>,
     recorded: Option<&Recorded>,
     seen: Option<Sighting>,
     recreated: &BTreeMap<String, Address>,
@@ -442,11 +450,11 @@ fn container_change(
                 address,
                 Action::Create,
                 None,
-                Some(ResourceConfig::Container(container)),
+                Some(ResourceConfig::Container(container.clone())),
             )
         };
     };
-    let after: &ContainerResource = &container;
+    let after: &ContainerResource = container;
     // The recorded configuration is copied into the change only when it differs from
     // `after`, the common no-op copies nothing (see [`Change::before`]).
     let mut c = change(address, Action::NoOp, None, None);
@@ -460,7 +468,7 @@ fn container_change(
     }
     // Compared once: on a large unchanged stack, reading the record is most of the work.
     let same = match &recorded.config {
-        ResourceConfig::Container(b) => equal.same(&container, b),
+        ResourceConfig::Container(b) => equal.same(container, b),
         _ => false,
     };
     match before {
@@ -498,13 +506,12 @@ fn container_change(
         c.before = Some(recorded.config.clone());
     }
     // When the record is what the stack asks, the step shares the record's
-    // configuration and the one just resolved is let go: a plan of a large unchanged
-    // stack then holds no configuration beyond the state's, and the next container is
-    // resolved in the memory this one had.
+    // configuration, and the one just resolved is let go with its service: a plan of a
+    // large unchanged stack holds no configuration beyond the state's.
     c.after = Some(if same {
         recorded.config.clone()
     } else {
-        ResourceConfig::Container(container)
+        ResourceConfig::Container(container.clone())
     });
     c
 }

@@ -66,7 +66,7 @@ pub fn resolve_in_order(
 ) -> Result<Vec<(Address, ResourceConfig)>, DesiredError> {
     let mut out = Vec::with_capacity(address_count(&desired.stack));
     resolve_each(desired, observed, |address, config| {
-        out.push((address, config))
+        out.push((address, config.clone()))
     })?;
     Ok(out)
 }
@@ -84,24 +84,25 @@ pub fn address_count(stack: &Stack) -> usize {
 /// Gives every address of the stack with its desired configuration to `each`, in
 /// address order, as it is resolved: the planner compares each with its record while
 /// both are in the cache, and no list of every configuration is built. On an error it
-/// stops; what `each` was given is then to be dropped.
+/// stops; what `each` was given is then to be dropped. The replicas of a container are
+/// given the same configuration (`each` clones what it keeps, an `Arc`).
 pub fn resolve_each(
     desired: &Desired,
     observed: &Observed,
-    mut each: impl FnMut(Address, ResourceConfig),
+    mut each: impl FnMut(Address, &ResourceConfig),
 ) -> Result<(), DesiredError> {
     let stack = &desired.stack;
     let images = resolve_images(desired, observed)?;
     for (name, image) in &images {
         each(
             Address::image(name),
-            ResourceConfig::Image(Arc::new(image.clone())),
+            &ResourceConfig::Image(Arc::new(image.clone())),
         );
     }
     for name in stack.volumes.keys() {
         each(
             Address::volume(name),
-            ResourceConfig::Volume(VolumeResource {
+            &ResourceConfig::Volume(VolumeResource {
                 name: backend_name(&stack.name, name),
             }),
         );
@@ -109,7 +110,7 @@ pub fn resolve_each(
     for (name, spec) in &stack.networks {
         each(
             Address::network(name),
-            ResourceConfig::Network(NetworkResource {
+            &ResourceConfig::Network(NetworkResource {
                 name: backend_name(&stack.name, name),
                 subnet: spec.subnet,
             }),
@@ -161,7 +162,7 @@ pub fn resolve_each(
             .map(|n| backend_name(&stack.name, n))
             .collect();
         // One configuration for every replica: they differ only by their address.
-        let config = Arc::new(ContainerResource {
+        let config = ResourceConfig::Container(Arc::new(ContainerResource {
             image,
             image_id,
             command: spec.command.clone(),
@@ -178,12 +179,9 @@ pub fn resolve_each(
             read_only: spec.read_only,
             resources: spec.resources,
             healthcheck: spec.healthcheck.clone(),
-        });
+        }));
         for index in 0..spec.replicas.max(1) {
-            each(
-                Address::container(name, index),
-                ResourceConfig::Container(config.clone()),
-            );
+            each(Address::container(name, index), &config);
         }
     }
     Ok(())
