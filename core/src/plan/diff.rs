@@ -459,18 +459,16 @@ fn container_change(
     // `after`, the common no-op copies nothing (see [`Change::before`]).
     let mut c = change(address, Action::NoOp, None, None);
     c.id = recorded.id.clone();
-    let before = match &recorded.config {
-        ResourceConfig::Container(b) => Some(&**b),
+    let recorded_container = match &recorded.config {
+        ResourceConfig::Container(b) => Some(b),
         _ => None,
     };
+    let before = recorded_container.map(|b| &**b);
     if let Some(d) = drift(seen, before) {
         c.reasons.push(Reason::Drift { observed: d });
     }
     // Compared once: on a large unchanged stack, reading the record is most of the work.
-    let same = match &recorded.config {
-        ResourceConfig::Container(b) => equal.same(container, b),
-        _ => false,
-    };
+    let same = recorded_container.is_some_and(|b| equal.same(container, b));
     match before {
         Some(_) if same => {}
         Some(b) => c.reasons.extend(container_fields(b, after)),
